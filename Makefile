@@ -1,0 +1,106 @@
+# jvisor build. `make` builds build/jvisor; `make test` builds and runs every
+# test; `make asan` builds the AddressSanitizer+UBSan variant in build-asan/.
+CC ?= cc
+BUILD ?= build
+PKGS := javascriptcoregtk-4.1 libseccomp jansson
+ASM_INCLUDE ?= /usr/include/x86_64-linux-gnu/asm
+
+# The warning policy: warnings are errors.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wformat-security -Wundef -Wpointer-arith -Wwrite-strings -Wvla \
+	-Wnull-dereference -Wimplicit-fallthrough -Wno-unused-parameter \
+	-Wno-format-truncation
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(BUILD)/gen
+LDLIBS += $(PKG_LIBS) -lm
+
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS := $(sort $(wildcard src/*/*.c))
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
+DEPS := $(OBJS:.o=.d)
+
+HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
+HELPERS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all helpers bench test asan test-asan check demo format format-check clean deps check-deps
+
+all: $(BUILD)/jvisor helpers
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "missing build dependencies; run: make deps" >&2; exit 1; }
+
+$(BUILD)/gen/syscall_names.inc: tools/gen-syscalls.sh
+	@mkdir -p $(@D)
+	sh tools/gen-syscalls.sh $(ASM_INCLUDE) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/jvisor: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+# Test helpers: the programs the tests trace. A name ending in -static is
+# linked statically with musl-gcc.
+$(BUILD)/helpers/%-static: tests/helpers/%-static.c
+	@mkdir -p $(@D)
+	musl-gcc -static -O1 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -Wall -Wextra -Werror -pthread -o $@ $< -lpthread
+
+helpers: $(HELPERS)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: $(BUILD)/jvisor $(BENCHES)
+
+# Tests use Debian's python3 (with python3-pytest), whatever python3 is first in PATH.
+PYTHON ?= /usr/bin/python3
+test: all
+	JVISOR=$(abspath $(BUILD)/jvisor) HELPERS=$(abspath $(BUILD)/helpers) \
+		$(PYTHON) -m pytest -q -ra tests
+
+# Everything CI checks: style, the test suite, and the suite again under ASan+UBSan.
+check: format-check test test-asan
+
+# The bundled example: bind() fails with EADDRINUSE under a one-line hook.
+demo: $(BUILD)/jvisor
+	./examples/bind-in-use/run.sh $(abspath $(BUILD)/jvisor)
+
+asan:
+	$(MAKE) BUILD=build-asan SAN=1 all
+
+test-asan:
+	$(MAKE) BUILD=build-asan SAN=1 test
+
+FORMAT_FILES = $(shell git ls-files 'src/*.c' 'src/*.h' 'tests/helpers/*.c' 'bench/*.c')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# Debian 12 packages needed to build and test (run as root).
+DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
+	libjansson-dev linux-libc-dev musl-tools python3 python3-pytest clang-format strace
+deps:
+	apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)
+
+clean:
+	rm -rf build build-asan
+
+-include $(DEPS)

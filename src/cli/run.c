@@ -1,0 +1,196 @@
+/* jvisor run [options] -- PROGRAM [ARGS...] */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+
+#include "cli/cli.h"
+#include "js/js.h"
+#include "tracer/tracer.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: jvisor run [options] -- PROGRAM [ARGS...]\n"
+	      "Run PROGRAM under the supervisor; JavaScript hooks run before and after\n"
+	      "the syscalls they name. The exit status is the program's (128+N when it\n"
+	      "was killed by signal N); 2 for a usage or configuration error.\n\n"
+	      "Options:\n"
+	      "  -s, --hooks FILE.js        load a hook script (repeatable)\n"
+	      "  -c, --config FILE.json     configuration file (keys mirror the long options)\n"
+	      "      --hook-timeout MS      time limit of one hook call (default 1000)\n"
+	      "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
+	      "                             closed: the syscall fails with EPERM\n"
+	      "  -h, --help                 this help\n"
+	      "  -V, --version              print the version\n",
+	      f);
+}
+
+int parse_failure_policy(const char *s)
+{
+	if (!strcmp(s, "open"))
+		return 0;
+	if (!strcmp(s, "closed"))
+		return 1;
+	return -1;
+}
+
+long parse_timeout_ms(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 3600000)
+		return -1;
+	return v;
+}
+
+void run_options_free(struct run_options *o)
+{
+	for (size_t i = 0; i < o->n_hook_files; i++)
+		free(o->hook_files[i]);
+	free(o->hook_files);
+	for (size_t i = 0; i < o->n_callbacks; i++) {
+		free(o->callbacks[i].source);
+		free(o->callbacks[i].entry);
+		free(o->callbacks[i].where);
+	}
+	free(o->callbacks);
+	if (o->command)
+		for (char **p = o->command; *p; p++)
+			free(*p);
+	free(o->command);
+	memset(o, 0, sizeof(*o));
+}
+
+static void add_hook_file(struct run_options *o, const char *path)
+{
+	o->hook_files = xrealloc(o->hook_files, (o->n_hook_files + 1) * sizeof(char *));
+	o->hook_files[o->n_hook_files++] = xstrdup(path);
+}
+
+/* Load the engine, the hooks of the config and the scripts. */
+static int load_hooks(const struct run_options *o, struct jv_error *e)
+{
+	struct js_options jo = {.timeout_ms = o->timeout_ms};
+	if (js_init(&jo, e) < 0)
+		return -1;
+	hooks_set_fail_closed(o->fail_closed == 1);
+	for (size_t i = 0; i < o->n_callbacks; i++) {
+		const struct run_callback *c = &o->callbacks[i];
+		if (js_add_callback(c->sysno, c->phase, c->source, c->entry, c->where, e) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < o->n_hook_files; i++)
+		if (js_load_file(o->hook_files[i], e) < 0)
+			return -1;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	enum { OPT_TIMEOUT = 256, OPT_FAILURE };
+	static const struct option longopts[] = {
+		{"hooks", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"hook-failure", required_argument, NULL, OPT_FAILURE},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct run_options cli = {.fail_closed = -1};
+	__attribute__((cleanup(run_options_free))) struct run_options o = {.fail_closed = -1};
+	const char *config = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+s:c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			add_hook_file(&cli, optarg);
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case OPT_TIMEOUT: {
+			long v = parse_timeout_ms(optarg);
+			if (v < 0) {
+				fprintf(stderr, "jvisor run: --hook-timeout: '%s' is not a number of "
+						"milliseconds in 1..3600000\n",
+					optarg);
+				run_options_free(&cli);
+				return EXIT_USAGE;
+			}
+			cli.timeout_ms = (unsigned)v;
+			break;
+		}
+		case OPT_FAILURE:
+			cli.fail_closed = parse_failure_policy(optarg);
+			if (cli.fail_closed < 0) {
+				fprintf(stderr, "jvisor run: --hook-failure: '%s' is not 'open' or "
+						"'closed'\n",
+					optarg);
+				run_options_free(&cli);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			run_options_free(&cli);
+			return 0;
+		case 'V':
+			printf("jvisor %s\n", JV_VERSION);
+			run_options_free(&cli);
+			return 0;
+		default:
+			fputs("Try 'jvisor run --help'.\n", stderr);
+			run_options_free(&cli);
+			return EXIT_USAGE;
+		}
+	}
+	struct jv_error e;
+	if (config && config_load(config, &o, &e) < 0) {
+		jv_err_print(&e);
+		run_options_free(&cli);
+		return EXIT_USAGE;
+	}
+	/* The command line comes after the config file. */
+	for (size_t i = 0; i < cli.n_hook_files; i++)
+		add_hook_file(&o, cli.hook_files[i]);
+	if (cli.timeout_ms)
+		o.timeout_ms = cli.timeout_ms;
+	if (cli.fail_closed >= 0)
+		o.fail_closed = cli.fail_closed;
+	run_options_free(&cli);
+
+	char **prog = argv + optind;
+	if (!*prog)
+		prog = o.command;
+	if (!prog || !*prog) {
+		fputs("jvisor run: no program given (jvisor run [options] -- PROGRAM [ARGS...])\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < o.n_hook_files; i++) {
+		if (access(o.hook_files[i], R_OK) < 0) {
+			jv_err(&e, errno, "cannot read hook script %s", o.hook_files[i]);
+			jv_err_print(&e);
+			return EXIT_USAGE;
+		}
+	}
+	/* Fork first, while jvisor is single-threaded; the engine starts threads. */
+	if (tracer_spawn(prog, &e) < 0) {
+		jv_err_print(&e);
+		return 1;
+	}
+	if (load_hooks(&o, &e) < 0 || tracer_release(&e) < 0) {
+		tracer_abort();
+		jv_err_print(&e);
+		js_shutdown();
+		return EXIT_USAGE;
+	}
+	int status = tracer_run();
+	unsigned long failures = hooks_failures();
+	if (failures)
+		jv_warn("%lu hook call%s failed", failures, failures == 1 ? "" : "s");
+	js_shutdown();
+	return status;
+}

@@ -1,0 +1,94 @@
+/* Engine-neutral hook registry and verdicts.
+ *
+ * A hook is a function of some script engine (only JavaScript today) that runs
+ * before or after a chosen syscall. The registry keeps them per (syscall,
+ * phase) in registration order; hooks_run() calls them through the engine's
+ * ops and folds their results into one verdict, applying the failure policy. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "syscalls/syscalls.h"
+
+enum hook_phase { HOOK_BEFORE = 0, HOOK_AFTER = 1 };
+
+struct hook {
+	unsigned id;
+	int sysno; /* native number */
+	enum hook_phase phase;
+	void *fn;    /* engine handle (owned by the engine) */
+	char *where; /* "file.js:12": where the hook was registered */
+	unsigned long calls, failures;
+	struct hook *next; /* same syscall and phase, registration order */
+};
+
+/* One syscall stop as the hooks see it. */
+struct hook_event {
+	pid_t pid, tid;
+	int sysno; /* native number */
+	enum sys_abi abi;
+	enum hook_phase phase;
+	uint64_t args[6]; /* raw register values (i386: zero-extended) */
+	int64_t ret;      /* after: -1 on failure, else the value */
+	int err;          /* after: errno, 0 on success */
+	void **local;     /* the thread's slot for engine per-thread state */
+	void *thread;     /* the tracer's thread (for accessors) */
+};
+
+/* What the hooks decided. */
+struct hook_verdict {
+	unsigned args_set; /* bit i set: args[i] replaces the event's argument i */
+	uint64_t args[6];
+	bool skip;         /* before: do not run the syscall */
+	bool result_set;   /* skip or after: the program sees `raw` */
+	int64_t raw;       /* the value placed in rax: -errno or the result */
+};
+
+/* A hook failure: where it happened and what. */
+struct hook_failure {
+	char where[256]; /* "file.js:12" */
+	char msg[768];
+};
+
+struct hook_engine_ops {
+	/* Call h for ev. Return 0 on success, filling *res when the hook returned
+	 * a change; -1 with *f filled when the hook failed (threw, timed out,
+	 * returned a bad result). The engine must not modify ev. */
+	int (*call)(struct hook *h, struct hook_event *ev, struct hook_verdict *res,
+		    struct hook_failure *f);
+	/* Release a hook's engine handle. */
+	void (*release)(struct hook *h);
+	/* Release a thread's engine state (the thread is gone). */
+	void (*thread_gone)(void *local);
+};
+
+void hooks_set_engine(const struct hook_engine_ops *ops);
+/* fail_closed: a failed hook makes the syscall fail with EPERM. */
+void hooks_set_fail_closed(bool fail_closed);
+
+/* Register fn; takes ownership of the engine handle. Returns the hook id (> 0)
+ * or -1 with *e filled (bad syscall number). */
+int hooks_add(int sysno, enum hook_phase phase, void *fn, const char *where,
+	      struct jv_error *e);
+/* Remove hooks of (sysno, phase); phase -1 = both; sysno -1 = every hook.
+ * Returns how many were removed. */
+int hooks_remove(int sysno, int phase);
+/* Does any hook exist for (sysno, phase)? Cheap: called on every stop. */
+bool hooks_wanted(int sysno, enum hook_phase phase);
+/* First hook of (sysno, phase), or NULL; follow ->next. */
+struct hook *hooks_first(int sysno, enum hook_phase phase);
+/* Count of registered hooks; generation bumps on every add or remove. */
+unsigned hooks_count(void);
+unsigned hooks_generation(void);
+
+/* Run the hooks of ev->sysno/ev->phase in order, folding their results into
+ * *v (zeroed first). Arguments changed by one hook are seen by the next;
+ * a skip ends the chain. Failures are reported once per hook and location. */
+void hooks_run(struct hook_event *ev, struct hook_verdict *v);
+/* Tell the engine a thread is gone. */
+void hooks_thread_gone(void *local);
+/* Total hook failures seen so far. */
+unsigned long hooks_failures(void);

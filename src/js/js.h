@@ -1,0 +1,23 @@
+/* The JavaScript engine (JavaScriptCore). The only subsystem that includes
+ * JavaScriptCore headers. Runs on the tracer's thread. */
+#pragma once
+
+#include "common/error.h"
+#include "hooks/hooks.h"
+
+struct js_options {
+	unsigned timeout_ms; /* time limit of one hook call or script run */
+};
+
+/* Create the VM and the globals of the seed contract (accessors, hooks,
+ * persistence, args) and register the engine with src/hooks. */
+int js_init(const struct js_options *o, struct jv_error *e);
+/* Run a hook script file (it registers hooks with accessors.AddHookBefore...). */
+int js_load_file(const char *path, struct jv_error *e);
+/* Run script source; url and line name it in errors. */
+int js_load_source(const char *src, const char *url, int line, struct jv_error *e);
+/* A seed config callback: run source, then register the function named entry
+ * (or the script's value when entry is NULL) for (sysno, phase). */
+int js_add_callback(int sysno, enum hook_phase phase, const char *source, const char *entry,
+		    const char *where, struct jv_error *e);
+void js_shutdown(void);

@@ -1,0 +1,55 @@
+/* The seccomp filter: RET_TRACE for hooked syscalls (every x86 ABI), allow the rest. */
+#include <errno.h>
+#include <linux/filter.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+
+#include "common/util.h"
+#include "tracer/internal.h"
+
+static void release_ctx(scmp_filter_ctx *ctx)
+{
+	if (*ctx)
+		seccomp_release(*ctx);
+}
+
+int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
+{
+	*prog = NULL;
+	*len = 0;
+	if (hooks_count() == 0)
+		return 0;
+	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return jv_err(e, ENOMEM, "seccomp_init");
+	/* Other ABIs are trapped too, so that int 0x80 or x32 cannot slip past a hook. */
+	int r;
+	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
+		return jv_err(e, -r, "seccomp: cannot add the i386 ABI");
+	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
+		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
+	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
+		if (!hooks_wanted(nr, HOOK_BEFORE) && !hooks_wanted(nr, HOOK_AFTER))
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
+		if (r < 0) {
+			const char *name = sys_name(nr);
+			return jv_err(e, -r, "seccomp: cannot trap syscall %s (%d)", name ? name : "?",
+				      nr);
+		}
+	}
+	_cleanup_close_ int fd = memfd_create("jvisor-filter", MFD_CLOEXEC);
+	if (fd < 0)
+		return jv_err(e, errno, "memfd_create");
+	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
+		return jv_err(e, -r, "seccomp_export_bpf");
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0)
+		return jv_err(e, 0, "seccomp_export_bpf produced %lld bytes", (long long)size);
+	_cleanup_free_ struct sock_filter *buf = xmalloc((size_t)size);
+	if (pread(fd, buf, (size_t)size, 0) != size)
+		return jv_err(e, errno, "reading the exported filter");
+	*len = (size_t)size / sizeof(struct sock_filter);
+	*prog = steal_pointer(&buf);
+	return 0;
+}

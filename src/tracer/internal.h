@@ -1,0 +1,39 @@
+/* Private to src/tracer/. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "hooks/hooks.h"
+
+/* RET_DATA of our RET_TRACE rules, to tell our stops from a program's own filter. */
+#define JV_TRACE_DATA 0x4a56
+
+struct thread {
+	pid_t tid, tgid;
+	bool in_syscall;    /* resumed with PTRACE_SYSCALL: next syscall stop is the exit */
+	bool at_entry_stop; /* an injection left it at a syscall-entry-stop */
+	bool gone;          /* exited while a hook was running */
+	int gone_status;
+	int pass_sysno;  /* the next seccomp stop of this syscall was already hooked */
+	unsigned args_changed;     /* before-hooks changed these arguments */
+	uint64_t orig_args[6];     /* the arguments as the program passed them */
+	struct hook_event ev;      /* the syscall in progress */
+	void *local;               /* the engine's per-thread state */
+	struct thread *hnext;
+};
+
+struct thread *thread_get(pid_t tid);
+struct thread *thread_add(pid_t tid);
+void thread_del(struct thread *t);
+void thread_rekey(struct thread *t, pid_t tid);
+size_t thread_count(void);
+
+/* Build the filter for the hooks registered now. *prog is malloc'd; *len is
+ * its number of instructions; 0 means no filter is needed. */
+struct sock_filter;
+int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e);
+
+/* Register helpers for the argument registers of an ABI. */
+void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t v);

@@ -1,0 +1,323 @@
+/* The event loop: one blocking waitpid(-1) per stop, then the stop's handler. */
+#include <asm/unistd.h>
+#include <errno.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include "common/util.h"
+#include "tracer/internal.h"
+#include "tracer/tracer.h"
+
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+
+extern pid_t tracer_root_pid;
+extern int tracer_exec_err_fd;
+static int root_status = -1;
+
+/* Kernel-internal restart codes a syscall-exit-stop can show. */
+static bool is_restart(int64_t rv)
+{
+	return rv == -512 || rv == -513 || rv == -514 || rv == -516;
+}
+
+static void resume(struct thread *t, int sig)
+{
+	ptrace(t->in_syscall ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, (long)sig);
+}
+
+void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t v)
+{
+	if (abi == SYS_ABI_I386) {
+		unsigned long long *regs[6] = {&r->rbx, &r->rcx, &r->rdx, &r->rsi, &r->rdi, &r->rbp};
+		*regs[i] = (uint32_t)v;
+	} else {
+		unsigned long long *regs[6] = {&r->rdi, &r->rsi, &r->rdx, &r->r10, &r->r8, &r->r9};
+		*regs[i] = v;
+	}
+}
+
+static void set_result(struct thread *t, int64_t raw)
+{
+	ptrace(PTRACE_POKEUSER, t->tid, offsetof(struct user_regs_struct, rax), (long)raw);
+}
+
+/* Skip the syscall at a seccomp or entry stop: the program sees raw. */
+static void skip_syscall(struct thread *t, int64_t raw)
+{
+	ptrace(PTRACE_POKEUSER, t->tid, offsetof(struct user_regs_struct, orig_rax), -1L);
+	set_result(t, raw);
+}
+
+static void apply_args(struct thread *t, unsigned mask, const uint64_t args[6])
+{
+	struct user_regs_struct regs;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+		return;
+	for (int i = 0; i < 6; i++)
+		if (mask & (1u << i))
+			regs_set_arg(&regs, t->ev.abi, i, args[i]);
+	ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
+}
+
+static void on_exit_status(struct thread *t, pid_t tid, int status)
+{
+	if (tid == tracer_root_pid)
+		root_status = status;
+	if (t)
+		thread_del(t);
+}
+
+/* A thread that exited during a hook call: finish it now. Returns true if gone. */
+static bool reap_gone(struct thread *t)
+{
+	if (!t->gone)
+		return false;
+	on_exit_status(t, t->tid, t->gone_status);
+	return true;
+}
+
+static void on_seccomp_stop(struct thread *t)
+{
+	struct __ptrace_syscall_info si;
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0 ||
+	    si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
+		resume(t, 0);
+		return;
+	}
+	if (si.seccomp.ret_data != JV_TRACE_DATA) {
+		/* A RET_TRACE of the program's own filter: behave as if untraced. */
+		skip_syscall(t, -ENOSYS);
+		resume(t, 0);
+		return;
+	}
+	enum sys_abi abi = SYS_ABI_X86_64;
+	int nr = (int)si.seccomp.nr;
+	if (si.arch == AUDIT_ARCH_I386) {
+		abi = SYS_ABI_I386;
+	} else if (nr & __X32_SYSCALL_BIT) {
+		abi = SYS_ABI_X32;
+		nr &= ~__X32_SYSCALL_BIT;
+	}
+	int native = sys_to_native(abi, nr);
+	if (native < 0) {
+		/* Trapped for a hook but with no native twin (i386 socketcall, ...):
+		 * never let it slip past the hook. */
+		skip_syscall(t, -ENOSYS);
+		resume(t, 0);
+		return;
+	}
+	if (t->pass_sysno == native) {
+		t->pass_sysno = -1;
+		t->in_syscall = hooks_wanted(native, HOOK_AFTER);
+		resume(t, 0);
+		return;
+	}
+	struct hook_event *ev = &t->ev;
+	ev->pid = t->tgid;
+	ev->tid = t->tid;
+	ev->sysno = native;
+	ev->abi = abi;
+	ev->phase = HOOK_BEFORE;
+	ev->ret = 0;
+	ev->err = 0;
+	ev->local = &t->local;
+	ev->thread = t;
+	for (int i = 0; i < 6; i++) {
+		uint64_t a = si.seccomp.args[i];
+		ev->args[i] = abi == SYS_ABI_I386 ? (uint32_t)a : a;
+		t->orig_args[i] = ev->args[i];
+	}
+	t->args_changed = 0;
+	struct hook_verdict v = {0};
+	if (hooks_wanted(native, HOOK_BEFORE))
+		hooks_run(ev, &v);
+	if (reap_gone(t))
+		return;
+	if (v.skip) {
+		skip_syscall(t, v.raw);
+		t->at_entry_stop = false;
+		t->in_syscall = false;
+		resume(t, 0);
+		return;
+	}
+	if (v.args_set) {
+		apply_args(t, v.args_set, v.args);
+		t->args_changed = v.args_set;
+	}
+	if (t->at_entry_stop) {
+		/* An injection moved us to a syscall-entry-stop; the seccomp stop of
+		 * this same call comes again and must not run the hooks twice. */
+		t->at_entry_stop = false;
+		t->pass_sysno = native;
+	}
+	t->in_syscall = hooks_wanted(native, HOOK_AFTER);
+	resume(t, 0);
+}
+
+static void on_syscall_exit(struct thread *t)
+{
+	t->in_syscall = false;
+	struct __ptrace_syscall_info si;
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0 ||
+	    si.op != PTRACE_SYSCALL_INFO_EXIT) {
+		resume(t, 0);
+		return;
+	}
+	int64_t rv = si.exit.rval;
+	if (is_restart(rv)) {
+		/* Interrupted by a signal; if the kernel restarts it, the program
+		 * makes it again with its own arguments and the hooks see a new call. */
+		if (t->args_changed)
+			apply_args(t, t->args_changed, t->orig_args);
+		resume(t, 0);
+		return;
+	}
+	struct hook_event *ev = &t->ev;
+	ev->phase = HOOK_AFTER;
+	ev->ret = rv < 0 && rv >= -4095 ? -1 : rv;
+	ev->err = rv < 0 && rv >= -4095 ? (int)-rv : 0;
+	struct hook_verdict v = {0};
+	hooks_run(ev, &v);
+	if (reap_gone(t))
+		return;
+	if (v.result_set)
+		set_result(t, v.raw);
+	resume(t, 0);
+}
+
+static void on_event(struct thread *t, int event, int sig)
+{
+	unsigned long msg = 0;
+	switch (event) {
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) == 0 && !thread_get((pid_t)msg))
+			thread_add((pid_t)msg);
+		break;
+	case PTRACE_EVENT_EXEC:
+		/* A non-leader thread that execs takes over the leader's tid; the
+		 * leader's own state goes, the exec'ing thread's stays. */
+		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) == 0 && (pid_t)msg != t->tid) {
+			struct thread *old = thread_get((pid_t)msg);
+			if (old) {
+				pid_t tid = t->tid;
+				thread_del(t);
+				thread_rekey(old, tid);
+				t = old;
+			}
+		}
+		t->tgid = t->tid;
+		break;
+	case PTRACE_EVENT_STOP:
+		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+			/* Group-stop: stay stopped until SIGCONT, as natively. */
+			ptrace(PTRACE_LISTEN, t->tid, 0, 0);
+			return;
+		}
+		break;
+	case PTRACE_EVENT_SECCOMP:
+		on_seccomp_stop(t);
+		return;
+	default:
+		break;
+	}
+	resume(t, 0);
+}
+
+/* Handle one waitpid() result. */
+static void handle(pid_t tid, int status)
+{
+	struct thread *t = thread_get(tid);
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		on_exit_status(t, tid, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	if (!t)
+		t = thread_add(tid);
+	int sig = WSTOPSIG(status);
+	int event = (unsigned)status >> 16;
+	if (event) {
+		on_event(t, event, sig);
+	} else if (sig == (SIGTRAP | 0x80)) {
+		if (t->in_syscall)
+			on_syscall_exit(t);
+		else
+			ptrace(PTRACE_CONT, tid, 0, 0);
+	} else {
+		/* Signal-delivery-stop: deliver it unchanged. */
+		resume(t, sig);
+	}
+}
+
+/* Signals sent to jvisor by someone (kill, not the terminal) go to the program. */
+static void forward_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	int saved = errno;
+	pid_t root = tracer_root_pid;
+	if (root > 0 && (si->si_code <= 0 || getpgid(root) != getpgrp()))
+		kill(root, sig);
+	errno = saved;
+}
+
+static void install_forwarding(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	struct sigaction sa = {0};
+	sa.sa_sigaction = forward_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < JV_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* A broken log pipe must not kill the supervisor. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int tracer_wait_thread(struct thread *t, int *status);
+int tracer_wait_thread(struct thread *t, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(t->tid, status, __WALL);
+		if (r == t->tid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+int tracer_run(void)
+{
+	install_forwarding();
+	for (;;) {
+		int status;
+		pid_t tid = waitpid(-1, &status, __WALL);
+		if (tid > 0) {
+			handle(tid, status);
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		break; /* ECHILD: nothing left to trace */
+	}
+	int err = 0;
+	if (tracer_exec_err_fd >= 0 && read(tracer_exec_err_fd, &err, sizeof(err)) == sizeof(err)) {
+		jv_warn("cannot execute the program: %s", strerror(err));
+		return err == ENOENT ? 127 : 126;
+	}
+	if (root_status < 0)
+		return 1;
+	if (WIFSIGNALED(root_status))
+		return 128 + WTERMSIG(root_status);
+	return WEXITSTATUS(root_status);
+}
+
+pid_t tracer_thread_tid(void *thread) { return ((struct thread *)thread)->tid; }
+pid_t tracer_thread_pid(void *thread) { return ((struct thread *)thread)->tgid; }

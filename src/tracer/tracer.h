@@ -1,0 +1,29 @@
+/* The tracer: runs the program under ptrace + a seccomp filter and turns its
+ * stops into hook calls. Single-threaded: every function here runs on the
+ * thread that called tracer_spawn(). */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* Fork the program (argv[0] searched in PATH). The child waits until
+ * tracer_release(); call this before starting any thread. */
+int tracer_spawn(char *const argv[], struct jv_error *e);
+/* Build the seccomp filter from the hook registry and let the program exec. */
+int tracer_release(struct jv_error *e);
+/* Kill the program that is still waiting (setup failed). */
+void tracer_abort(void);
+/* Trace until every traced process is gone. Returns jvisor's exit status:
+ * the program's, or 128+N when it was killed by signal N. */
+int tracer_run(void);
+
+/* For accessors, with the `thread` of a struct hook_event. */
+pid_t tracer_thread_tid(void *thread);
+pid_t tracer_thread_pid(void *thread);
+/* Run syscall nr(args) inside the stopped thread (which is in a hook call)
+ * and store its raw result (-errno on failure) in *result. The thread's
+ * registers and its pending syscall are intact afterwards. */
+int tracer_inject(void *thread, int nr, const uint64_t args[6], int64_t *result,
+		  struct jv_error *e);
