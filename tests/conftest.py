@@ -1,0 +1,50 @@
+"""Shared pytest fixtures: the jvisor binary under test and the helper programs.
+
+Environment (set by `make test`):
+  JVISOR   path of the jvisor binary (build/jvisor or build-asan/jvisor)
+  HELPERS  directory of the compiled helpers of tests/helpers/
+"""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JVISOR = os.environ.get("JVISOR", str(ROOT / "build" / "jvisor"))
+HELPERS = Path(os.environ.get("HELPERS", str(ROOT / "build" / "helpers")))
+# Debian's interpreter: the first python3 in PATH may be a wrapper script.
+PYTHON = "/usr/bin/python3"
+
+
+def helper(name):
+    """Path of a compiled test helper; fails the test if it was not built."""
+    p = HELPERS / name
+    if not p.exists():
+        pytest.fail(f"helper {name} not built (run make helpers)")
+    return str(p)
+
+
+def jvisor_run(args, hooks=None, tmp_path=None, timeout=60, **kw):
+    """Run `jvisor run [--hooks FILE] ARGS` and return the CompletedProcess.
+
+    hooks: JS source text; written to tmp_path/hooks.js and passed with -s.
+    args: everything after `run` (options, then "--", then the program).
+    """
+    cmd = [JVISOR, "run"]
+    if hooks is not None:
+        assert tmp_path is not None, "hooks= needs tmp_path="
+        f = Path(tmp_path) / f"hooks{len(list(Path(tmp_path).glob('hooks*.js')))}.js"
+        f.write_text(hooks)
+        cmd += ["-s", str(f)]
+    cmd += list(args)
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    return subprocess.run(cmd, timeout=timeout, **kw)
+
+
+def need(tool):
+    """Skip the test when a tool is missing from this machine."""
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
