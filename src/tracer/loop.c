@@ -113,7 +113,7 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	if (t->pass_sysno == native) {
 		t->pass_sysno = -1;
-		t->in_syscall = hooks_wanted(native, HOOK_AFTER);
+		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed;
 		resume(t, 0);
 		return;
 	}
@@ -155,8 +155,18 @@ static void on_seccomp_stop(struct thread *t)
 		t->at_entry_stop = false;
 		t->pass_sysno = native;
 	}
-	t->in_syscall = hooks_wanted(native, HOOK_AFTER);
+	/* Changed arguments are put back at the exit stop: the kernel preserves
+	 * the argument registers, and compiled code may rely on it. */
+	t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed;
 	resume(t, 0);
+}
+
+/* Does a successful syscall load a whole new register set (so the program's
+ * old arguments must not be put back)? */
+static bool replaces_regs(int sysno, int64_t rv)
+{
+	return sysno == __NR_rt_sigreturn ||
+	       (rv == 0 && (sysno == __NR_execve || sysno == __NR_execveat));
 }
 
 static void on_syscall_exit(struct thread *t)
@@ -185,6 +195,9 @@ static void on_syscall_exit(struct thread *t)
 	hooks_run(ev, &v);
 	if (reap_gone(t))
 		return;
+	if (t->args_changed && !replaces_regs(ev->sysno, rv))
+		apply_args(t, t->args_changed, t->orig_args);
+	t->args_changed = 0;
 	if (v.result_set)
 		set_result(t, v.raw);
 	resume(t, 0);
