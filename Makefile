@@ -39,9 +39,9 @@ all: $(BUILD)/jvisor helpers
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "missing build dependencies; run: make deps" >&2; exit 1; }
 
-$(BUILD)/gen/syscall_names.inc: tools/gen-syscalls.sh
+$(BUILD)/gen/syscall_names.inc: tools/gen-syscalls.sh src/syscalls/syscalls.tbl
 	@mkdir -p $(@D)
-	sh tools/gen-syscalls.sh $(ASM_INCLUDE) > $@.tmp && mv $@.tmp $@
+	sh tools/gen-syscalls.sh $(ASM_INCLUDE) src/syscalls/syscalls.tbl > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
 	@mkdir -p $(@D)
