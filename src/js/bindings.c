@@ -70,7 +70,11 @@ BINDING(acc_print)
 BINDING(acc_log_json)
 {
 	(void)fn_, (void)self_, (void)exc;
-	_cleanup_free_ char *s = argc ? js_display(ctx, argv[0]) : xstrdup("null");
+	/* Always valid JSON: strings quoted, undefined and functions as null. */
+	JSStringRef js = argc ? JSValueCreateJSONString(ctx, argv[0], 0, NULL) : NULL;
+	_cleanup_free_ char *s = js ? js_strref_cstr(js) : xstrdup("null");
+	if (js)
+		JSStringRelease(js);
 	const struct hook_event *ev = js_current;
 	fprintf(stderr, "{\"type\":\"log\",\"pid\":%d,\"tid\":%d,\"value\":%s}\n",
 		ev ? (int)ev->pid : 0, ev ? (int)ev->tid : 0, s);
@@ -289,4 +293,5 @@ void js_bind_accessors(JSContextRef ctx, JSObjectRef obj)
 				    kJSPropertyAttributeDontDelete, NULL);
 		JSStringRelease(n);
 	}
+	js_bind_proc_accessors(ctx, obj);
 }

@@ -31,5 +31,7 @@ JSValueRef js_get_prop(JSContextRef ctx, JSObjectRef o, const char *name);
 
 /* Accessor bindings (bindings.c): fill obj with the native accessors. */
 void js_bind_accessors(JSContextRef ctx, JSObjectRef obj);
+/* The process accessors (bindings_proc.c), called by js_bind_accessors(). */
+void js_bind_proc_accessors(JSContextRef ctx, JSObjectRef obj);
 /* The event object given to hooks as `this` (event.c). */
 JSObjectRef js_make_event(JSContextRef ctx, const struct hook_event *ev);

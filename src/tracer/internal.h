@@ -37,3 +37,8 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e);
 
 /* Register helpers for the argument registers of an ABI. */
 void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t v);
+
+/* stop.c: statuses collected while stopping threads, for the loop to handle
+ * before it waits again (0 = none); and resuming what a hook left stopped. */
+pid_t tracer_queue_pop(int *status);
+void tracer_release_held(void);

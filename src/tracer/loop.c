@@ -311,9 +311,12 @@ int tracer_run(void)
 	install_forwarding();
 	for (;;) {
 		int status;
-		pid_t tid = waitpid(-1, &status, __WALL);
+		pid_t tid = tracer_queue_pop(&status); /* stops collected by stopThreads first */
+		if (tid <= 0)
+			tid = waitpid(-1, &status, __WALL);
 		if (tid > 0) {
 			handle(tid, status);
+			tracer_release_held(); /* threads a hook stopped and did not resume */
 			continue;
 		}
 		if (errno == EINTR)

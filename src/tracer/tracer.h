@@ -27,3 +27,17 @@ pid_t tracer_thread_pid(void *thread);
  * registers and its pending syscall are intact afterwards. */
 int tracer_inject(void *thread, int nr, const uint64_t args[6], int64_t *result,
 		  struct jv_error *e);
+
+/* For accessors (src/tracer/query.c, stop.c). None of these runs on the stop path. */
+/* The tgid of tid when tid is a thread traced by this sandbox, else -1. */
+pid_t tracer_traced_tgid(pid_t tid);
+/* The traced processes (tgids) in *out (malloc'd); returns how many. */
+size_t tracer_processes(pid_t **out);
+/* Stack pointer of a thread stopped in a hook call. */
+int tracer_thread_sp(void *thread, uint64_t *sp, struct jv_error *e);
+/* Stop every other thread of the calling thread's process (PTRACE_INTERRUPT);
+ * returns when they are all stopped, with how many this call stopped. */
+int tracer_stop_threads(void *thread, struct jv_error *e);
+/* Let the threads stopped by tracer_stop_threads() go on exactly where they
+ * were (blocking syscalls are restarted). Returns how many were resumed. */
+int tracer_resume_threads(void);

@@ -1,0 +1,224 @@
+/* stopThreads / resumeThreads: hold every other thread of the calling
+ * process while a hook looks at shared memory.
+ *
+ * Each sibling gets PTRACE_INTERRUPT and is waited for alone. It answers with
+ * the interrupt's PTRACE_EVENT_STOP (ours: resumed later exactly as the loop
+ * had let it run, or put back into PTRACE_LISTEN when it was group-stopped),
+ * or with a stop it was already making (seccomp, syscall exit, signal
+ * delivery, clone, exit, ...): such a status is queued and the event loop
+ * handles it before it waits again, and the thread counts as stopped. A thread
+ * blocked in a syscall is interrupted out of it; the kernel restarts the call
+ * when the thread is resumed. Nothing here runs unless a hook asks. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include "common/util.h"
+#include "tracer/internal.h"
+#include "tracer/tracer.h"
+
+struct held {
+	pid_t tid;
+	bool listen;  /* group-stopped before: back to PTRACE_LISTEN */
+	bool restart; /* our interrupt made its syscall fail with EINTR: run it again */
+};
+
+struct queued {
+	pid_t tid;
+	int status;
+};
+
+static struct held *held;
+static size_t n_held, cap_held;
+static struct queued *queue;
+static size_t q_head, q_len, q_cap;
+
+static void queue_push(pid_t tid, int status)
+{
+	if (q_len == q_cap)
+		queue = xrealloc(queue, (q_cap = q_cap ? q_cap * 2 : 16) * sizeof(*queue));
+	queue[q_len++] = (struct queued){tid, status};
+}
+
+static bool queued(pid_t tid)
+{
+	for (size_t i = q_head; i < q_len; i++)
+		if (queue[i].tid == tid)
+			return true;
+	return false;
+}
+
+pid_t tracer_queue_pop(int *status)
+{
+	if (q_head == q_len)
+		return 0;
+	struct queued q = queue[q_head++];
+	if (q_head == q_len)
+		q_head = q_len = 0;
+	*status = q.status;
+	return q.tid;
+}
+
+static bool is_held(pid_t tid)
+{
+	for (size_t i = 0; i < n_held; i++)
+		if (held[i].tid == tid)
+			return true;
+	return false;
+}
+
+static void hold(pid_t tid, bool listen, bool restart)
+{
+	if (n_held == cap_held)
+		held = xrealloc(held, (cap_held = cap_held ? cap_held * 2 : 16) * sizeof(*held));
+	held[n_held++] = (struct held){tid, listen, restart};
+}
+
+/* Some blocking calls are not restarted by the kernel after a ptrace
+ * interrupt: they fail with EINTR although no signal came (signal(7), "after
+ * a stop signal"). The thread is sent back into such a call when nothing else
+ * could have interrupted it: no signal it would take is pending. */
+static bool eintr_by_us(pid_t tid)
+{
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0 || (int64_t)r.rax != -EINTR)
+		return false;
+	switch ((long)r.orig_rax) {
+	case SYS_rt_sigtimedwait:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+	case SYS_semop:
+	case SYS_semtimedop:
+	case SYS_io_getevents:
+		break;
+	default:
+		return false;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	_cleanup_free_ char *st = NULL;
+	if (jv_read_file(path, &st) < 0)
+		return false;
+	const char *p = strstr(st, "\nSigPnd:"), *q = strstr(st, "\nShdPnd:"),
+		   *b = strstr(st, "\nSigBlk:");
+	if (!p || !q || !b)
+		return false;
+	uint64_t pending = strtoull(p + 9, NULL, 16) | strtoull(q + 9, NULL, 16);
+	return !(pending & ~strtoull(b + 9, NULL, 16));
+}
+
+static void restart_syscall_of(pid_t tid)
+{
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+		return;
+	r.rax = r.orig_rax;
+	r.rip -= 2;
+	ptrace(PTRACE_SETREGS, tid, 0, &r);
+}
+
+int tracer_wait_thread(struct thread *t, int *status);
+
+/* Stop one sibling; 1 if it is now stopped, 0 if it was gone already. */
+static int stop_one(struct thread *u, struct jv_error *e)
+{
+	int status;
+	/* A stop it already made and the loop has not collected yet. */
+	pid_t r = waitpid(u->tid, &status, __WALL | WNOHANG);
+	if (r == u->tid) {
+		queue_push(u->tid, status);
+		return 1;
+	}
+	if (ptrace(PTRACE_INTERRUPT, u->tid, 0, 0) < 0) {
+		if (errno == ESRCH)
+			return 0; /* exiting: its exit status comes to the loop */
+		return jv_err(e, errno, "ptrace(PTRACE_INTERRUPT) of thread %d", (int)u->tid);
+	}
+	if (tracer_wait_thread(u, &status) < 0)
+		return jv_err(e, errno, "waitpid(%d)", (int)u->tid);
+	if (WIFSTOPPED(status) && (unsigned)status >> 16 == PTRACE_EVENT_STOP) {
+		int sig = WSTOPSIG(status);
+		bool listen = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+		hold(u->tid, listen, !listen && eintr_by_us(u->tid));
+		return 1;
+	}
+	queue_push(u->tid, status);
+	return 1;
+}
+
+/* Visit the traced threads of tgid other than self. */
+static int for_siblings(pid_t tgid, pid_t self, int (*fn)(struct thread *, struct jv_error *),
+			int *count, struct jv_error *e)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return jv_err(e, errno == ENOENT ? ESRCH : errno, "cannot list %s", path);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return jv_err(e, errno, "cannot list %s", path);
+	}
+	struct dirent *de;
+	int rc = 0;
+	while (rc >= 0 && (de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid <= 0 || tid == self)
+			continue;
+		struct thread *u = thread_get(tid);
+		/* A thread not in the table yet sits in its first stop, untouched
+		 * until the loop sees it. */
+		if (!u || is_held(tid) || queued(tid))
+			continue;
+		rc = fn(u, e);
+		if (rc > 0)
+			(*count)++;
+	}
+	closedir(d);
+	return rc < 0 ? -1 : 0;
+}
+
+int tracer_stop_threads(void *thread, struct jv_error *e)
+{
+	struct thread *t = thread;
+	int count = 0;
+	if (t->gone)
+		return jv_err(e, ESRCH, "the thread has exited");
+	if (for_siblings(t->tgid, t->tid, stop_one, &count, e) < 0)
+		return -1;
+	return count;
+}
+
+int tracer_resume_threads(void)
+{
+	int n = 0;
+	for (size_t i = 0; i < n_held; i++) {
+		struct thread *u = thread_get(held[i].tid);
+		if (!u)
+			continue;
+		long rc;
+		if (held[i].restart)
+			restart_syscall_of(u->tid);
+		if (held[i].listen)
+			rc = ptrace(PTRACE_LISTEN, u->tid, 0, 0);
+		else
+			rc = ptrace(u->in_syscall ? PTRACE_SYSCALL : PTRACE_CONT, u->tid, 0, 0);
+		if (rc == 0)
+			n++;
+	}
+	n_held = 0;
+	return n;
+}
+
+void tracer_release_held(void)
+{
+	if (n_held)
+		tracer_resume_threads();
+}
