@@ -323,6 +323,22 @@ def test_write_string_into_readonly_page(tmp_path):
     assert "ro now: READONLY-X" in p.stdout
 
 
+def test_read_string_bytes_that_are_not_utf8(tmp_path):
+    hooks = PRELUDE + r"""
+    A.AddHookBefore("write", function (fd) {
+        if (fd !== 1) return;
+        const p = A.anonMmap(4096);
+        A.writeBytes(p, [0x41, 0xff, 0x42, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80, 0, 0x43]);
+        out("s", [A.readString(p), A.readString(p, 2), A.readString(p + 10, 1)]);
+        A.munmap(p, 4096);
+    });
+    """
+    p = jvisor_run(["--", helper("acc_truth"), "write"], hooks=hooks, tmp_path=tmp_path,
+                   timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert results(p.stderr)["s"] == ["A\ufffdB\u00e9\U0001f600", "A\ufffd", "C"]
+
+
 def test_bad_pointers(tmp_path):
     hooks = PRELUDE + r"""
     A.AddHookBefore("write", function (fd) {
@@ -417,6 +433,28 @@ def test_stop_threads_auto_resume(tmp_path):
     assert r["stopped"] == 3
     assert "after waiter=0" in p.stdout  # nobody sent SIGUSR2: it was still waiting
     assert "after child=exit0" in p.stdout
+
+
+def test_stop_threads_storm(tmp_path):
+    # Every hook call of 4 busy threads stops and resumes its siblings, which
+    # are often in a hook stop of their own: no call is lost or doubled.
+    hooks = PRELUDE + r"""
+    A.AddHookBefore("getppid", function () {
+        const g = persistence.glb;
+        g.calls = (g.calls || 0) + 1;
+        g.stopped = (g.stopped || 0) + A.stopThreads();
+        if (g.calls % 3) A.resumeThreads();
+    });
+    A.AddHookBefore("exit_group", function () {
+        out("storm", persistence.glb);
+    });
+    """
+    p = jvisor_run(["--", helper("acc_truth"), "storm", "100"], hooks=hooks, tmp_path=tmp_path,
+                   timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "storm 400" in p.stdout
+    r = results(p.stderr)["storm"]
+    assert r["calls"] == 401 and r["stopped"] > 0, r  # + the getppid() of main
 
 
 def test_outside_hook_needs_pid(tmp_path):

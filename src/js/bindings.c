@@ -105,6 +105,49 @@ BINDING(acc_read_bytes)
 		ctx, buf, (size_t)r, (JSTypedArrayBytesDeallocator)(void (*)(void))free, NULL, exc);
 }
 
+/* A JS string of tracee bytes: UTF-8 decoded, each invalid byte as U+FFFD
+ * (JSStringCreateWithUTF8CString would give "" for the whole string). */
+static JSValueRef lenient_str(JSContextRef ctx, const char *s, size_t n)
+{
+	_cleanup_free_ JSChar *u = xmalloc((n ? n : 1) * sizeof(JSChar));
+	size_t k = 0;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		uint32_t c = *p, min = 0;
+		int len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+			  : (c & 0xf8) == 0xf0		     ? 4
+							     : 0;
+		if (len == 2)
+			c &= 0x1f, min = 0x80;
+		else if (len == 3)
+			c &= 0x0f, min = 0x800;
+		else if (len == 4)
+			c &= 0x07, min = 0x10000;
+		bool ok = len > 0 && end - p >= len;
+		for (int i = 1; ok && i < len; i++) {
+			ok = (p[i] & 0xc0) == 0x80;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (!ok || c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+			u[k++] = 0xfffd;
+			p++;
+			continue;
+		}
+		p += len;
+		if (c >= 0x10000) {
+			c -= 0x10000;
+			u[k++] = (JSChar)(0xd800 + (c >> 10));
+			u[k++] = (JSChar)(0xdc00 + (c & 0x3ff));
+		} else {
+			u[k++] = (JSChar)c;
+		}
+	}
+	JSStringRef r = JSStringCreateWithCharacters(u, k);
+	JSValueRef v = JSValueMakeString(ctx, r);
+	JSStringRelease(r);
+	return v;
+}
+
 BINDING(acc_read_string)
 {
 	(void)fn_, (void)self_;
@@ -119,9 +162,10 @@ BINDING(acc_read_string)
 		max = MAX_IO;
 	_cleanup_free_ char *s = NULL;
 	struct jv_error e;
-	if (mem_read_string(ev->tid, addr, (size_t)max, &s, &e) < 0)
+	ssize_t n = mem_read_string(ev->tid, addr, (size_t)max, &s, &e);
+	if (n < 0)
 		return throw_err(ctx, "readString", &e, exc);
-	return js_str(ctx, s);
+	return lenient_str(ctx, s, (size_t)n);
 }
 
 /* Bytes of an ArrayBuffer, typed array, DataView or array of numbers. */

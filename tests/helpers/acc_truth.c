@@ -17,6 +17,8 @@
  *                       is called from the main thread, then "stop done".
  * acc_truth exit        a sibling thread calls getppid(&x) while the main thread calls
  *                       _exit(3) 200 ms later.
+ * acc_truth storm N     4 threads call getppid() N times each at once; prints
+ *                       "storm CALLS" (the calls that returned the real parent).
  * acc_truth loop N      call getppid() N times (for the accessor benchmark); the buffer
  *                       address is its first argument.
  */
@@ -256,6 +258,20 @@ static void *exit_caller(void *arg)
 	return NULL;
 }
 
+static long storm_n;
+static pid_t storm_parent;
+static pthread_barrier_t storm_barrier;
+
+static void *storm(void *arg)
+{
+	(void)arg;
+	long ok = 0;
+	pthread_barrier_wait(&storm_barrier);
+	for (long i = 0; i < storm_n; i++)
+		ok += syscall(SYS_getppid) == storm_parent;
+	return (void *)ok;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -298,6 +314,22 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, exit_caller, NULL);
 		sleep_ms(200);
 		_exit(3);
+	}
+	if (!strcmp(mode, "storm") && argc > 2) {
+		storm_n = atol(argv[2]);
+		storm_parent = getppid();
+		pthread_t t[4];
+		pthread_barrier_init(&storm_barrier, NULL, 4);
+		for (int i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, storm, NULL);
+		long total = 0;
+		for (int i = 0; i < 4; i++) {
+			void *r;
+			pthread_join(t[i], &r);
+			total += (long)r;
+		}
+		printf("storm %ld\n", total);
+		return 0;
 	}
 	if (!strcmp(mode, "loop") && argc > 2) {
 		static char buf[8192];
