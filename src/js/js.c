@@ -2,6 +2,7 @@
 #include "js/js.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 
 #include "common/util.h"
@@ -12,6 +13,8 @@ typedef bool (*JSShouldTerminateCallback)(JSContextRef ctx, void *context);
 JS_EXPORT void JSContextGroupSetExecutionTimeLimit(JSContextGroupRef group, double limit,
 						   JSShouldTerminateCallback callback,
 						   void *context);
+/* The signal JavaScriptCore uses to suspend its threads; before the first VM. */
+JS_EXPORT void JSConfigureSignalForGC(int signal);
 
 JSGlobalContextRef js_ctx;
 struct hook_event *js_current;
@@ -313,6 +316,14 @@ static const struct hook_engine_ops ops = {
 int js_init(const struct js_options *o, struct jv_error *e)
 {
 	timeout_ms = o->timeout_ms ? o->timeout_ms : 1000;
+	/* JavaScriptCore suspends its threads (GC, the time limit's VM traps) with
+	 * SIGUSR1 unless told otherwise, but SIGUSR1 sent to jvisor is the program's.
+	 * Once per process, before the engine starts. */
+	static bool signal_set;
+	if (!signal_set) {
+		JSConfigureSignalForGC(SIGRTMAX - 1);
+		signal_set = true;
+	}
 	group = JSContextGroupCreate();
 	JSContextGroupSetExecutionTimeLimit(group, timeout_ms / 1000.0, should_terminate, NULL);
 	js_ctx = JSGlobalContextCreateInGroup(group, NULL);

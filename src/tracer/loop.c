@@ -17,6 +17,7 @@
 
 extern pid_t tracer_root_pid;
 extern int tracer_exec_err_fd;
+extern const char *tracer_prog_name;
 static int root_status = -1;
 
 /* Kernel-internal restart codes a syscall-exit-stop can show. */
@@ -283,6 +284,8 @@ static void forward_signal(int sig, siginfo_t *si, void *uc)
 
 static void install_forwarding(void)
 {
+	/* SIGUSR1 is free: the engine suspends its threads with a signal of its own
+	 * (js_init). A signal left out here kills jvisor, or worse, reaches the engine. */
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 	struct sigaction sa = {0};
 	sa.sa_sigaction = forward_signal;
@@ -325,7 +328,7 @@ int tracer_run(void)
 	}
 	int err = 0;
 	if (tracer_exec_err_fd >= 0 && read(tracer_exec_err_fd, &err, sizeof(err)) == sizeof(err)) {
-		jv_warn("cannot execute the program: %s", strerror(err));
+		jv_warn("cannot execute %s: %s", tracer_prog_name, strerror(err));
 		return err == ENOENT ? 127 : 126;
 	}
 	if (root_status < 0)

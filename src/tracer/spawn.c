@@ -17,6 +17,7 @@
 
 pid_t tracer_root_pid;
 int tracer_exec_err_fd = -1;
+const char *tracer_prog_name = "the program";
 static int release_fd = -1;
 
 /* Largest filter the kernel accepts (BPF_MAXINSNS). */
@@ -91,6 +92,7 @@ int tracer_spawn(char *const argv[], struct jv_error *e)
 	release_fd = p[1];
 	tracer_exec_err_fd = ep[0];
 	tracer_root_pid = pid;
+	tracer_prog_name = argv[0];
 	long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE |
 		    PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
 		    PTRACE_O_TRACESECCOMP;
