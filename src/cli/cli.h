@@ -17,6 +17,17 @@ struct run_callback {
 	char *source, *entry, *where;
 };
 
+/* The event log's settings; unset: NULL, -1 or 0. */
+struct run_log_options {
+	char *path;          /* -o/--log FILE, "-" = stdout */
+	int format;          /* --format: -1 unset, LOG_FORMAT_JSON, LOG_FORMAT_TEXT */
+	char *trace;         /* -e/--trace SET (several -e: joined with ',') */
+	char *socket;        /* --log-socket ADDR */
+	int socket_full;     /* --log-socket-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
+	long socket_buffer;  /* --log-socket-buffer BYTES */
+	long string_limit;   /* --string-limit N */
+};
+
 /* Settings of `jvisor run`, filled by the config file then the command line. */
 struct run_options {
 	char **hook_files;
@@ -26,6 +37,7 @@ struct run_options {
 	unsigned timeout_ms;     /* 0 = default */
 	int fail_closed;         /* -1 unset, 0 open, 1 closed */
 	char **command;          /* from the config's "command" (argv), if any */
+	struct run_log_options log; /* -o, -e, --format, --log-socket... (logopts.c) */
 };
 
 int cmd_run(int argc, char **argv);
@@ -36,5 +48,40 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e);
 void run_options_free(struct run_options *o);
 /* Parse "open"/"closed"; -1 on anything else. */
 int parse_failure_policy(const char *s);
+/* Event log options (logopts.c). log_option: one command-line option (opt is
+ * the getopt code), 0 or -1 with the message printed; log_config_key: 1 when
+ * key is a log key (loaded), 0 when it is not, -1 on error. */
+enum { OPT_LOG_FORMAT = 300, OPT_LOG_SOCKET, OPT_LOG_SOCKET_FULL, OPT_LOG_SOCKET_BUFFER,
+       OPT_STRING_LIMIT };
+#define LOG_LONGOPTS                                                                          \
+	{"log", required_argument, NULL, 'o'}, {"trace", required_argument, NULL, 'e'},       \
+		{"format", required_argument, NULL, OPT_LOG_FORMAT},                          \
+		{"log-socket", required_argument, NULL, OPT_LOG_SOCKET},                      \
+		{"log-socket-full", required_argument, NULL, OPT_LOG_SOCKET_FULL},            \
+		{"log-socket-buffer", required_argument, NULL, OPT_LOG_SOCKET_BUFFER},        \
+		{"string-limit", required_argument, NULL, OPT_STRING_LIMIT}
+#define LOG_USAGE                                                                             \
+	"  -o, --log FILE             write events as JSON lines to FILE ('-' = stdout)\n"      \
+	"  -e, --trace SET            syscalls to log: names, numbers, %classes (%file,\n"     \
+	"                             %network, ...), /regex, all, none; '!' in front\n"        \
+	"                             negates (default with -o or --log-socket: all)\n"        \
+	"      --format json|text     format of -o (default json; text on a terminal when\n"    \
+	"                             only -e is given: the log goes to stderr)\n"              \
+	"      --log-socket ADDR      stream JSON lines to HOST:PORT or unix:PATH\n"            \
+	"      --log-socket-full block|drop  the listener is slow or away: the program\n"      \
+	"                             waits (block, default) or events are counted and dropped\n" \
+	"      --log-socket-buffer BYTES  events kept meanwhile (default 4194304)\n"            \
+	"      --string-limit N       bytes of strings and buffers shown\n"\
+	"                             (default 256 in JSON, 32 in text)\n"
+int log_option(struct run_log_options *o, int opt, const char *arg);
+struct json_t;
+int log_config_key(const char *path, const char *key, struct json_t *v,
+		   struct run_log_options *o, struct jv_error *e);
+/* Command-line settings (cli) override the config file's (o). */
+void log_options_merge(struct run_log_options *o, const struct run_log_options *cli);
+/* Open the log (before the program is spawned). */
+int log_options_open(const struct run_log_options *o, struct jv_error *e);
+void log_options_free(struct run_log_options *o);
+
 /* Parse a time limit in ms (1..3600000); -1 on error. */
 long parse_timeout_ms(const char *s);

@@ -138,10 +138,16 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e)
 				o->command[i] = xstrdup(s);
 			}
 		} else {
-			return jv_err(e, 0,
-				      "%s: unknown key '%s' (known: hooks, callbacks, hook-timeout, "
-				      "hook-failure, command)",
-				      path, key);
+			int r = log_config_key(path, key, v, &o->log, e);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				return jv_err(e, 0,
+					      "%s: unknown key '%s' (known: hooks, callbacks, "
+					      "hook-timeout, hook-failure, command, log, trace, format, "
+					      "log-socket, log-socket-full, log-socket-buffer, "
+					      "string-limit)",
+					      path, key);
 		}
 	}
 	return 0;

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "js/js.h"
+#include "log/log.h"
 #include "tracer/tracer.h"
 
 static void usage(FILE *f)
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 	      "      --hook-timeout MS      time limit of one hook call (default 1000)\n"
 	      "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
 	      "                             closed: the syscall fails with EPERM\n"
+	      LOG_USAGE
 	      "  -h, --help                 this help\n"
 	      "  -V, --version              print the version\n",
 	      f);
@@ -58,6 +60,7 @@ void run_options_free(struct run_options *o)
 		for (char **p = o->command; *p; p++)
 			free(*p);
 	free(o->command);
+	log_options_free(&o->log);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -93,6 +96,7 @@ int cmd_run(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"hook-failure", required_argument, NULL, OPT_FAILURE},
+		LOG_LONGOPTS,
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -101,9 +105,22 @@ int cmd_run(int argc, char **argv)
 	__attribute__((cleanup(run_options_free))) struct run_options o = {.fail_closed = -1};
 	const char *config = NULL;
 	int c;
+	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+s:c:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:c:hVo:e:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+		case 'e':
+		case OPT_LOG_FORMAT:
+		case OPT_LOG_SOCKET:
+		case OPT_LOG_SOCKET_FULL:
+		case OPT_LOG_SOCKET_BUFFER:
+		case OPT_STRING_LIMIT:
+			if (log_option(&cli.log, c, optarg) < 0) {
+				run_options_free(&cli);
+				return EXIT_USAGE;
+			}
+			break;
 		case 's':
 			add_hook_file(&cli, optarg);
 			break;
@@ -159,6 +176,7 @@ int cmd_run(int argc, char **argv)
 		o.timeout_ms = cli.timeout_ms;
 	if (cli.fail_closed >= 0)
 		o.fail_closed = cli.fail_closed;
+	log_options_merge(&o.log, &cli.log);
 	run_options_free(&cli);
 
 	char **prog = argv + optind;
@@ -176,18 +194,27 @@ int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* The log first: a log socket nobody listens on stops us here. */
+	if (log_options_open(&o.log, &e) < 0) {
+		jv_err_print(&e);
+		return EXIT_USAGE;
+	}
 	/* Fork first, while jvisor is single-threaded; the engine starts threads. */
 	if (tracer_spawn(prog, &e) < 0) {
 		jv_err_print(&e);
+		log_close();
 		return 1;
 	}
+	log_ev_spawn(tracer_root(), prog);
 	if (load_hooks(&o, &e) < 0 || tracer_release(&e) < 0) {
 		tracer_abort();
 		jv_err_print(&e);
 		js_shutdown();
+		log_close();
 		return EXIT_USAGE;
 	}
 	int status = tracer_run();
+	log_close();
 	unsigned long failures = hooks_failures();
 	if (failures)
 		jv_warn("%lu hook call%s failed", failures, failures == 1 ? "" : "s");

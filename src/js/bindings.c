@@ -8,6 +8,7 @@
 #include "accessors/mem.h"
 #include "common/util.h"
 #include "js/internal.h"
+#include "log/log.h"
 #include "tracer/tracer.h"
 
 #define BINDING(fname)                                                                        \
@@ -46,6 +47,28 @@ static JSValueRef throw_err(JSContextRef ctx, const char *api, const struct jv_e
 	return NULL;
 }
 
+/* "file.js:12" of the script line that called the native accessor now running. */
+static void caller_where(JSContextRef ctx, char *buf, size_t len)
+{
+	snprintf(buf, len, "?");
+	JSObjectRef err = JSObjectMakeError(ctx, 0, NULL, NULL);
+	if (!err)
+		return;
+	_cleanup_free_ char *stack = js_cstr(ctx, js_get_prop(ctx, err, "stack"));
+	/* Frames are "fn@url:line:col", innermost first; skip native frames. */
+	char *save = NULL;
+	for (char *l = strtok_r(stack, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *at = strrchr(l, '@');
+		char *url = at ? at + 1 : l;
+		char *col = strrchr(url, ':');
+		if (!col || strstr(url, "[native code]"))
+			continue;
+		*col = '\0';
+		snprintf(buf, len, "%s", url);
+		return;
+	}
+}
+
 BINDING(acc_print)
 {
 	(void)fn_, (void)self_, (void)exc;
@@ -60,6 +83,15 @@ BINDING(acc_print)
 			line[len++] = ' ';
 		memcpy(line + len, s, n);
 		len += n;
+	}
+	if (log_active) {
+		/* Into the event log, with who printed it and where. */
+		char where[256];
+		caller_where(ctx, where, sizeof(where));
+		line[len] = '\0';
+		const struct hook_event *ev = js_current;
+		log_hook_print(ev ? ev->pid : 0, ev ? ev->tid : 0, where, line);
+		return JSValueMakeNull(ctx);
 	}
 	line[len++] = '\n';
 	fflush(stdout);
@@ -76,6 +108,12 @@ BINDING(acc_log_json)
 	if (js)
 		JSStringRelease(js);
 	const struct hook_event *ev = js_current;
+	if (log_active) {
+		char where[256];
+		caller_where(ctx, where, sizeof(where));
+		log_hook_json(ev ? ev->pid : 0, ev ? ev->tid : 0, where, s);
+		return JSValueMakeNull(ctx);
+	}
 	fprintf(stderr, "{\"type\":\"log\",\"pid\":%d,\"tid\":%d,\"value\":%s}\n",
 		ev ? (int)ev->pid : 0, ev ? (int)ev->tid : 0, s);
 	return JSValueMakeNull(ctx);

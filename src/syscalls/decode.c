@@ -437,6 +437,9 @@ void dec_arg(const struct dec_ctx *c, const struct sys_info *si, int i, const ui
 	case SR_STR:
 		string_at(c, v, c->str_max, out);
 		return;
+	case SR_PATHOUT:
+		string_at(c, v, PATH_SHOWN, out);
+		return;
 	case SR_BUFIN:
 		buffer_at(c, v, args[a->param], out);
 		return;

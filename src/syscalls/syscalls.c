@@ -161,6 +161,7 @@ static const char *const role_names[SR__COUNT] = {
     [SR_DIRFD] = "dirfd",
     [SR_PATH] = "path",
     [SR_STR] = "str",
+    [SR_PATHOUT] = "pathout",
     [SR_BUFIN] = "bufin",
     [SR_BUFOUT] = "bufout",
     [SR_IOVIN] = "iovin",
@@ -186,16 +187,37 @@ static const char *const role_names[SR__COUNT] = {
 };
 
 static const char *const kind_names[SK__COUNT] = {
-    [SK_NONE] = "none",	      [SK_OPEN] = "open",     [SK_AT] = "at",
-    [SK_PROT] = "prot",	      [SK_MAP] = "map",	      [SK_SOCK] = "sock",
-    [SK_MSG] = "msg",	      [SK_CLONE] = "clone",   [SK_ACCESS] = "access",
-    [SK_WAIT] = "wait",	      [SK_MREMAP] = "mremap", [SK_MSYNC] = "msync",
-    [SK_IPC] = "ipc",	      [SK_SHM] = "shm",	      [SK_FLOCK] = "flock",
-    [SK_RENAME] = "rename",   [SK_MEMFD] = "memfd",   [SK_SEEK] = "seek",
-    [SK_SIGHOW] = "sighow",   [SK_MADV] = "madv",     [SK_AF] = "af",
-    [SK_SHUT] = "shut",	      [SK_FCNTL] = "fcntl",   [SK_RLIMIT] = "rlimit",
-    [SK_PTRACE] = "ptrace",   [SK_PRCTL] = "prctl",   [SK_ARCHPRCTL] = "archprctl",
-    [SK_FUTEX] = "futex",     [SK_CLOCK] = "clock",   [SK_EPOLLCTL] = "epollctl",
+    [SK_NONE] = "none",
+    [SK_OPEN] = "open",
+    [SK_FD] = "fd",
+    [SK_AT] = "at",
+    [SK_PROT] = "prot",
+    [SK_MAP] = "map",
+    [SK_SOCK] = "sock",
+    [SK_MSG] = "msg",
+    [SK_CLONE] = "clone",
+    [SK_ACCESS] = "access",
+    [SK_WAIT] = "wait",
+    [SK_MREMAP] = "mremap",
+    [SK_MSYNC] = "msync",
+    [SK_IPC] = "ipc",
+    [SK_SHM] = "shm",
+    [SK_FLOCK] = "flock",
+    [SK_RENAME] = "rename",
+    [SK_MEMFD] = "memfd",
+    [SK_SEEK] = "seek",
+    [SK_SIGHOW] = "sighow",
+    [SK_MADV] = "madv",
+    [SK_AF] = "af",
+    [SK_SHUT] = "shut",
+    [SK_FCNTL] = "fcntl",
+    [SK_RLIMIT] = "rlimit",
+    [SK_PTRACE] = "ptrace",
+    [SK_PRCTL] = "prctl",
+    [SK_ARCHPRCTL] = "archprctl",
+    [SK_FUTEX] = "futex",
+    [SK_CLOCK] = "clock",
+    [SK_EPOLLCTL] = "epollctl",
     [SK_FADVISE] = "fadvise",
 };
 
@@ -253,6 +275,7 @@ bool sys_role_is_out(enum sys_role r)
 {
 	switch (r) {
 	case SR_BUFOUT:
+	case SR_PATHOUT:
 	case SR_IOVOUT:
 	case SR_SOCKADDROUT:
 	case SR_TIMESPECOUT:

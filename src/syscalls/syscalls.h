@@ -52,6 +52,7 @@ enum sys_role {
 	SR_DIRFD,
 	SR_PATH,
 	SR_STR,
+	SR_PATHOUT,
 	SR_BUFIN,
 	SR_BUFOUT,
 	SR_IOVIN,
@@ -81,6 +82,7 @@ enum sys_role {
 enum sys_kind {
 	SK_NONE,
 	SK_OPEN,
+	SK_FD,
 	SK_AT,
 	SK_PROT,
 	SK_MAP,

@@ -280,12 +280,12 @@ static const struct xlat fadvise_vals[] = {
 };
 
 static const struct xlat *const flag_tables[SK__COUNT] = {
-    [SK_OPEN] = open_flags,	[SK_AT] = at_flags,	    [SK_PROT] = prot_flags,
-    [SK_MAP] = map_flags,	[SK_SOCK] = sock_flags,	    [SK_MSG] = msg_flags,
-    [SK_CLONE] = clone_flags,	[SK_ACCESS] = access_flags, [SK_WAIT] = wait_flags,
-    [SK_MREMAP] = mremap_flags, [SK_MSYNC] = msync_flags,   [SK_IPC] = ipc_flags,
-    [SK_SHM] = shm_flags,	[SK_FLOCK] = flock_flags,   [SK_RENAME] = rename_flags,
-    [SK_MEMFD] = memfd_flags,
+    [SK_OPEN] = open_flags,	[SK_FD] = open_flags,	    [SK_AT] = at_flags,
+    [SK_PROT] = prot_flags,	[SK_MAP] = map_flags,	    [SK_SOCK] = sock_flags,
+    [SK_MSG] = msg_flags,	[SK_CLONE] = clone_flags,   [SK_ACCESS] = access_flags,
+    [SK_WAIT] = wait_flags,	[SK_MREMAP] = mremap_flags, [SK_MSYNC] = msync_flags,
+    [SK_IPC] = ipc_flags,	[SK_SHM] = shm_flags,	    [SK_FLOCK] = flock_flags,
+    [SK_RENAME] = rename_flags, [SK_MEMFD] = memfd_flags,
 };
 static const struct xlat *const enum_tables[SK__COUNT] = {
     [SK_SEEK] = seek_vals,	   [SK_SIGHOW] = sighow_vals,

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "common/util.h"
+#include "log/log.h"
 #include "tracer/internal.h"
 
 static void release_ctx(scmp_filter_ctx *ctx)
@@ -17,7 +18,7 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 {
 	*prog = NULL;
 	*len = 0;
-	if (hooks_count() == 0)
+	if (hooks_count() == 0 && !log_active)
 		return 0;
 	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
@@ -29,7 +30,8 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
 		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
-		if (!hooks_wanted(nr, HOOK_BEFORE) && !hooks_wanted(nr, HOOK_AFTER))
+		if (!hooks_wanted(nr, HOOK_BEFORE) && !hooks_wanted(nr, HOOK_AFTER) &&
+		    !log_wants(nr))
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
 		if (r < 0) {

@@ -21,6 +21,8 @@ struct thread {
 	uint64_t orig_args[6];     /* the arguments as the program passed them */
 	struct hook_event ev;      /* the syscall in progress */
 	void *local;               /* the engine's per-thread state */
+	struct log_thread *log;    /* the event log's state (src/log) */
+	bool log_call;             /* the log follows the syscall in progress */
 	struct thread *hnext;
 };
 
@@ -42,3 +44,9 @@ void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t 
  * before it waits again (0 = none); and resuming what a hook left stopped. */
 pid_t tracer_queue_pop(int *status);
 void tracer_release_held(void);
+
+/* logging.c: events for the log (call only when log_active). */
+void tlog_clone(struct thread *t, int event, pid_t child);
+void tlog_exec(struct thread *t, pid_t old_tid);
+void tlog_signal(struct thread *t, int sig);
+void tlog_exit(struct thread *t, pid_t tid, int status);

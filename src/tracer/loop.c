@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "log/log.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
@@ -69,6 +70,8 @@ static void on_exit_status(struct thread *t, pid_t tid, int status)
 {
 	if (tid == tracer_root_pid)
 		root_status = status;
+	if (log_active)
+		tlog_exit(t, tid, status);
 	if (t)
 		thread_del(t);
 }
@@ -114,7 +117,7 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	if (t->pass_sysno == native) {
 		t->pass_sysno = -1;
-		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed;
+		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call;
 		resume(t, 0);
 		return;
 	}
@@ -134,11 +137,14 @@ static void on_seccomp_stop(struct thread *t)
 		t->orig_args[i] = ev->args[i];
 	}
 	t->args_changed = 0;
+	t->log_call = log_active && log_sys_enter(&t->log, ev);
 	struct hook_verdict v = {0};
 	if (hooks_wanted(native, HOOK_BEFORE))
 		hooks_run(ev, &v);
 	if (reap_gone(t))
 		return;
+	if (t->log_call)
+		t->log_call = log_sys_hooked(t->log, ev, &v);
 	if (v.skip) {
 		skip_syscall(t, v.raw);
 		t->at_entry_stop = false;
@@ -158,7 +164,7 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	/* Changed arguments are put back at the exit stop: the kernel preserves
 	 * the argument registers, and compiled code may rely on it. */
-	t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed;
+	t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call;
 	resume(t, 0);
 }
 
@@ -185,6 +191,9 @@ static void on_syscall_exit(struct thread *t)
 		 * makes it again with its own arguments and the hooks see a new call. */
 		if (t->args_changed)
 			apply_args(t, t->args_changed, t->orig_args);
+		if (t->log_call)
+			log_sys_exit(t->log, rv, NULL);
+		t->log_call = false;
 		resume(t, 0);
 		return;
 	}
@@ -196,6 +205,9 @@ static void on_syscall_exit(struct thread *t)
 	hooks_run(ev, &v);
 	if (reap_gone(t))
 		return;
+	if (t->log_call)
+		log_sys_exit(t->log, rv, &v);
+	t->log_call = false;
 	if (t->args_changed && !replaces_regs(ev->sysno, rv))
 		apply_args(t, t->args_changed, t->orig_args);
 	t->args_changed = 0;
@@ -213,6 +225,8 @@ static void on_event(struct thread *t, int event, int sig)
 	case PTRACE_EVENT_VFORK:
 		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) == 0 && !thread_get((pid_t)msg))
 			thread_add((pid_t)msg);
+		if (log_active && msg)
+			tlog_clone(t, event, (pid_t)msg);
 		break;
 	case PTRACE_EVENT_EXEC:
 		/* A non-leader thread that execs takes over the leader's tid; the
@@ -227,6 +241,8 @@ static void on_event(struct thread *t, int event, int sig)
 			}
 		}
 		t->tgid = t->tid;
+		if (log_active)
+			tlog_exec(t, msg ? (pid_t)msg : t->tid);
 		break;
 	case PTRACE_EVENT_STOP:
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
@@ -267,6 +283,8 @@ static void handle(pid_t tid, int status)
 			ptrace(PTRACE_CONT, tid, 0, 0);
 	} else {
 		/* Signal-delivery-stop: deliver it unchanged. */
+		if (log_active)
+			tlog_signal(t, sig);
 		resume(t, sig);
 	}
 }
@@ -277,6 +295,8 @@ static void forward_signal(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	int saved = errno;
 	pid_t root = tracer_root_pid;
+	if (sig != SIGUSR1 && sig != SIGUSR2)
+		log_interrupted = sig; /* a blocked log socket gives up soon */
 	if (root > 0 && (si->si_code <= 0 || getpgid(root) != getpgrp()))
 		kill(root, sig);
 	errno = saved;
@@ -316,7 +336,11 @@ int tracer_run(void)
 		int status;
 		pid_t tid = tracer_queue_pop(&status); /* stops collected by stopThreads first */
 		if (tid <= 0)
-			tid = waitpid(-1, &status, __WALL);
+			tid = waitpid(-1, &status, __WALL | (log_unflushed ? WNOHANG : 0));
+		if (tid == 0) {
+			log_flush(); /* nothing to handle now: write the log before blocking */
+			continue;
+		}
 		if (tid > 0) {
 			handle(tid, status);
 			tracer_release_held(); /* threads a hook stopped and did not resume */

@@ -1,6 +1,7 @@
 #include <stdio.h>
 
 #include "common/util.h"
+#include "log/log.h"
 #include "tracer/internal.h"
 
 #define NBUCKETS 1024
@@ -60,6 +61,7 @@ void thread_del(struct thread *t)
 {
 	unlink_thread(t);
 	hooks_thread_gone(t->local);
+	log_thread_end(&t->log);
 	free(t);
 	nthreads--;
 }

@@ -41,3 +41,6 @@ int tracer_stop_threads(void *thread, struct jv_error *e);
 /* Let the threads stopped by tracer_stop_threads() go on exactly where they
  * were (blocking syscalls are restarted). Returns how many were resumed. */
 int tracer_resume_threads(void);
+
+/* The pid of the program jvisor started (logging.c). */
+pid_t tracer_root(void);

@@ -1,0 +1,216 @@
+/* The event log's options of `jvisor run` and their config keys: one place
+ * for both (the config keys mirror the long options). */
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "log/log.h"
+
+static int parse_format(const char *s)
+{
+	if (!strcmp(s, "json"))
+		return LOG_FORMAT_JSON;
+	if (!strcmp(s, "text"))
+		return LOG_FORMAT_TEXT;
+	return -1;
+}
+
+static int parse_full(const char *s)
+{
+	if (!strcmp(s, "block"))
+		return LOG_FULL_BLOCK;
+	if (!strcmp(s, "drop"))
+		return LOG_FULL_DROP;
+	return -1;
+}
+
+static long parse_size(const char *s, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+static void add_trace(struct run_log_options *o, const char *set)
+{
+	char *joined = o->trace ? xasprintf("%s,%s", o->trace, set) : xstrdup(set);
+	free(o->trace);
+	o->trace = joined;
+}
+
+/* Check a set now, so that a typo is reported before anything runs. */
+static int check_trace(const char *set, struct jv_error *e)
+{
+	struct sys_set s = {{0}};
+	return sys_set_parse(set, &s, e);
+}
+
+int log_option(struct run_log_options *o, int opt, const char *arg)
+{
+	struct jv_error e;
+	switch (opt) {
+	case 'o':
+		free(o->path);
+		o->path = xstrdup(arg);
+		return 0;
+	case 'e':
+		if (!strncmp(arg, "trace=", 6))
+			arg += 6;
+		if (check_trace(arg, &e) < 0) {
+			fprintf(stderr, "jvisor run: -e %s: %s\n", arg, e.msg);
+			return -1;
+		}
+		/* Several -e: a negated set cannot be joined; the last one wins. */
+		if (arg[0] == '!' || (o->trace && o->trace[0] == '!')) {
+			free(o->trace);
+			o->trace = NULL;
+		}
+		add_trace(o, arg);
+		return 0;
+	case OPT_LOG_FORMAT:
+		if ((o->format = parse_format(arg)) < 0) {
+			fprintf(stderr, "jvisor run: --format: '%s' is not 'json' or 'text'\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_LOG_SOCKET:
+		free(o->socket);
+		o->socket = xstrdup(arg);
+		return 0;
+	case OPT_LOG_SOCKET_FULL:
+		if ((o->socket_full = parse_full(arg)) < 0) {
+			fprintf(stderr,
+				"jvisor run: --log-socket-full: '%s' is not 'block' or 'drop'\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_LOG_SOCKET_BUFFER:
+		if ((o->socket_buffer = parse_size(arg, 4096, 1L << 32)) < 0) {
+			fprintf(stderr,
+				"jvisor run: --log-socket-buffer: '%s' is not a number of "
+				"bytes in 4096..4294967296\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_STRING_LIMIT:
+		if ((o->string_limit = parse_size(arg, 1, 1L << 20)) < 0) {
+			fprintf(stderr,
+				"jvisor run: --string-limit: '%s' is not a number in "
+				"1..1048576\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int want_string(const char *path, const char *key, json_t *v, char **out, struct jv_error *e)
+{
+	if (!json_is_string(v))
+		return jv_err(e, 0, "%s: key '%s' must be a string", path, key);
+	free(*out);
+	*out = xstrdup(json_string_value(v));
+	return 1;
+}
+
+int log_config_key(const char *path, const char *key, json_t *v, struct run_log_options *o,
+		   struct jv_error *e)
+{
+	if (!strcmp(key, "log"))
+		return want_string(path, key, v, &o->path, e);
+	if (!strcmp(key, "log-socket"))
+		return want_string(path, key, v, &o->socket, e);
+	if (!strcmp(key, "trace")) {
+		size_t n = json_is_array(v) ? json_array_size(v) : 1;
+		for (size_t i = 0; i < n; i++) {
+			json_t *s = json_is_array(v) ? json_array_get(v, i) : v;
+			if (!json_is_string(s))
+				return jv_err(e, 0,
+					      "%s: key 'trace' must be a string or an array of "
+					      "strings",
+					      path);
+			if (check_trace(json_string_value(s), e) < 0)
+				return jv_err_prefix(e, "%s: trace", path);
+			add_trace(o, json_string_value(s));
+		}
+		return 1;
+	}
+	if (!strcmp(key, "format")) {
+		if (!json_is_string(v) || (o->format = parse_format(json_string_value(v))) < 0)
+			return jv_err(e, 0, "%s: key 'format' must be \"json\" or \"text\"", path);
+		return 1;
+	}
+	if (!strcmp(key, "log-socket-full")) {
+		if (!json_is_string(v) || (o->socket_full = parse_full(json_string_value(v))) < 0)
+			return jv_err(
+			    e, 0, "%s: key 'log-socket-full' must be \"block\" or \"drop\"", path);
+		return 1;
+	}
+	if (!strcmp(key, "log-socket-buffer") || !strcmp(key, "string-limit")) {
+		bool buf = key[0] == 'l';
+		long min = buf ? 4096 : 1, max = buf ? 1L << 32 : 1L << 20;
+		if (!json_is_integer(v) || json_integer_value(v) < min ||
+		    json_integer_value(v) > max)
+			return jv_err(e, 0, "%s: key '%s' must be an integer in %ld..%ld", path,
+				      key, min, max);
+		*(buf ? &o->socket_buffer : &o->string_limit) = (long)json_integer_value(v);
+		return 1;
+	}
+	return 0;
+}
+
+void log_options_merge(struct run_log_options *o, const struct run_log_options *cli)
+{
+	if (cli->path) {
+		free(o->path);
+		o->path = xstrdup(cli->path);
+	}
+	if (cli->trace) {
+		free(o->trace);
+		o->trace = xstrdup(cli->trace);
+	}
+	if (cli->socket) {
+		free(o->socket);
+		o->socket = xstrdup(cli->socket);
+	}
+	if (cli->format >= 0)
+		o->format = cli->format;
+	if (cli->socket_full >= 0)
+		o->socket_full = cli->socket_full;
+	if (cli->socket_buffer)
+		o->socket_buffer = cli->socket_buffer;
+	if (cli->string_limit)
+		o->string_limit = cli->string_limit;
+}
+
+int log_options_open(const struct run_log_options *o, struct jv_error *e)
+{
+	struct log_options lo = {
+	    .path = o->path,
+	    .format = o->format,
+	    .socket = o->socket,
+	    .socket_full = o->socket_full < 0 ? LOG_FULL_BLOCK : o->socket_full,
+	    .socket_buffer = (size_t)o->socket_buffer,
+	    .trace_given = o->trace != NULL,
+	    .string_limit = (size_t)o->string_limit,
+	};
+	if (o->trace && sys_set_parse(o->trace, &lo.trace, e) < 0)
+		return jv_err_prefix(e, "-e %s", o->trace);
+	return log_open(&lo, e);
+}
+
+void log_options_free(struct run_log_options *o)
+{
+	free(o->path);
+	free(o->trace);
+	free(o->socket);
+	memset(o, 0, sizeof(*o));
+	o->format = o->socket_full = -1;
+}

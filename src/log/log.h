@@ -1,0 +1,78 @@
+/* The event stream: one record per completed syscall, process event and hook
+ * output, encoded as JSON lines (or strace-like text) and written to the sinks:
+ * a file or stdout (-o), stderr, and the log socket.
+ *
+ * Everything runs on the tracer's thread. When no sink is open (log_active is
+ * false) nothing here is called on the stop path. */
+#pragma once
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+#include "hooks/hooks.h"
+#include "syscalls/syscalls.h"
+
+enum log_format { LOG_FORMAT_AUTO = -1, LOG_FORMAT_JSON = 0, LOG_FORMAT_TEXT = 1 };
+enum log_full { LOG_FULL_BLOCK = 0, LOG_FULL_DROP = 1 };
+
+struct log_options {
+	const char *path;     /* -o FILE, "-" for stdout; NULL: stderr when a set is given */
+	int format;	      /* enum log_format of the -o/stderr sink */
+	const char *socket;   /* --log-socket HOST:PORT or unix:PATH, or NULL */
+	int socket_full;      /* enum log_full */
+	size_t socket_buffer; /* bytes kept while the listener is slow or away; 0 = 4 MiB */
+	bool trace_given;     /* -e given (otherwise: all syscalls when a sink is open) */
+	struct sys_set trace;
+	size_t string_limit; /* bytes of strings and buffers shown; 0 = 256 */
+};
+
+/* Open the sinks before the program is spawned; the log socket is dialed now
+ * (nobody listening is an error). Without -o, --log-socket and -e nothing is
+ * opened and log_active stays false. */
+int log_open(const struct log_options *o, struct jv_error *e);
+/* Flush everything and close the sinks; report lost or dropped records on
+ * stderr. Returns -1 when records were lost (write error, drops). */
+int log_close(void);
+
+extern bool log_active;
+/* Set by jvisor's SIGINT/SIGTERM handler: a blocked log socket gives up soon. */
+extern volatile sig_atomic_t log_interrupted;
+/* Buffered bytes not yet written: the loop flushes before it blocks. */
+extern size_t log_unflushed;
+void log_flush(void);
+/* Syscalls the seccomp filter must trap for the log. */
+bool log_wants(int nr);
+
+/* ---- syscalls (the tracer's stop path) ---- */
+struct log_thread;
+/* Entry of ev->sysno, before the hooks run (ev->args as the program passed
+ * them). Returns true when the log follows this call. */
+bool log_sys_enter(struct log_thread **lt, const struct hook_event *ev);
+/* After the before-hooks: their verdict, ev->args as they left them. Returns
+ * true when the exit stop is needed (false: the record is already written,
+ * e.g. the call was skipped, or never returns). */
+bool log_sys_hooked(struct log_thread *lt, const struct hook_event *ev,
+		    const struct hook_verdict *v);
+/* Exit stop: raw is the kernel's result; v the after-hooks' verdict (NULL when
+ * the call was interrupted to be restarted). */
+void log_sys_exit(struct log_thread *lt, int64_t raw, const struct hook_verdict *v);
+/* A thread's state ends: a call in progress is written as unfinished. */
+void log_thread_end(struct log_thread **lt);
+
+/* ---- process events ---- */
+void log_ev_spawn(pid_t pid, char *const argv[]);
+/* kind: "fork", "vfork" or "clone"; flags_known false when flags were unreadable. */
+void log_ev_clone(struct log_thread **parent, pid_t pid, pid_t tid, const char *kind, pid_t child,
+		  struct log_thread **child_lt, uint64_t flags, bool flags_known);
+/* After an exec: the thread has the new image (and maybe a new tid). */
+void log_ev_exec(struct log_thread **lt, pid_t pid, pid_t tid, pid_t old_tid);
+void log_ev_exit(struct log_thread **lt, pid_t pid, pid_t tid, int status);
+void log_ev_signal(struct log_thread **lt, pid_t pid, pid_t tid, int sig, const siginfo_t *si);
+
+/* ---- hook output ---- */
+/* print(): text is one line (without newline). */
+void log_hook_print(pid_t pid, pid_t tid, const char *where, const char *text);
+/* logJson(): json is a JSON value. */
+void log_hook_json(pid_t pid, pid_t tid, const char *where, const char *json);
