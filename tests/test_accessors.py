@@ -457,6 +457,26 @@ def test_stop_threads_storm(tmp_path):
     assert r["calls"] == 401 and r["stopped"] > 0, r  # + the getppid() of main
 
 
+def test_stop_threads_with_a_vfork_parent(tmp_path):
+    # The main thread waits in vfork for a child that waits for this very loop
+    # (its getppid stop comes while the sibling's hook runs): stopThreads must
+    # not wait for it forever.
+    hooks = PRELUDE + r"""
+    A.AddHookBefore("getppid", function (a0) {
+        if (a0 !== 1) return;
+        const end = Date.now() + 300; while (Date.now() < end);
+        const t = Date.now();
+        out("vfork", {stopped: A.stopThreads(), ms: Date.now() - t});
+        A.resumeThreads();
+    });
+    """
+    p = jvisor_run(["--hook-timeout", "5000", "--", helper("acc_truth"), "vfork"], hooks=hooks,
+                   tmp_path=tmp_path, timeout=30)
+    assert p.returncode == 0 and "vfork done" in p.stdout, p.stderr
+    r = results(p.stderr)["vfork"]
+    assert r["stopped"] == 1 and r["ms"] < 2000, r
+
+
 def test_outside_hook_needs_pid(tmp_path):
     hooks = PRELUDE + r"""
     out("load", [err(() => A.getArgv()), err(() => A.stopThreads())].map(e => e && e.message));

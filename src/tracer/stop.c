@@ -1,17 +1,19 @@
 /* stopThreads / resumeThreads: hold every other thread of the calling
  * process while a hook looks at shared memory.
  *
- * Each sibling gets PTRACE_INTERRUPT and is waited for alone. It answers with
- * the interrupt's PTRACE_EVENT_STOP (ours: resumed later exactly as the loop
- * had let it run, or put back into PTRACE_LISTEN when it was group-stopped),
- * or with a stop it was already making (seccomp, syscall exit, signal
- * delivery, clone, exit, ...): such a status is queued and the event loop
- * handles it before it waits again, and the thread counts as stopped. A thread
- * blocked in a syscall is interrupted out of it; the kernel restarts the call
- * when the thread is resumed. Nothing here runs unless a hook asks. */
+ * Every sibling gets PTRACE_INTERRUPT, then each is waited for. It answers
+ * with the interrupt's PTRACE_EVENT_STOP (ours: resumed later exactly as the
+ * loop had let it run, or put back into PTRACE_LISTEN when it was
+ * group-stopped), or with a stop it was already making (seccomp, syscall
+ * exit, signal delivery, clone, exit, ...): such a status is queued, the event
+ * loop handles it before it waits again, and the thread counts as stopped. A
+ * thread blocked in a syscall is interrupted out of it; the kernel restarts
+ * the call when the thread is resumed. Nothing here runs unless a hook asks. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -123,76 +125,117 @@ static void restart_syscall_of(pid_t tid)
 	ptrace(PTRACE_SETREGS, tid, 0, &r);
 }
 
-int tracer_wait_thread(struct thread *t, int *status);
-
-/* Stop one sibling; 1 if it is now stopped, 0 if it was gone already. */
-static int stop_one(struct thread *u, struct jv_error *e)
+/* What a sibling answered to our interrupt (or the stop it was making). */
+static void take_status(pid_t tid, int status)
 {
-	int status;
-	/* A stop it already made and the loop has not collected yet. */
-	pid_t r = waitpid(u->tid, &status, __WALL | WNOHANG);
-	if (r == u->tid) {
-		queue_push(u->tid, status);
-		return 1;
-	}
-	if (ptrace(PTRACE_INTERRUPT, u->tid, 0, 0) < 0) {
-		if (errno == ESRCH)
-			return 0; /* exiting: its exit status comes to the loop */
-		return jv_err(e, errno, "ptrace(PTRACE_INTERRUPT) of thread %d", (int)u->tid);
-	}
-	if (tracer_wait_thread(u, &status) < 0)
-		return jv_err(e, errno, "waitpid(%d)", (int)u->tid);
 	if (WIFSTOPPED(status) && (unsigned)status >> 16 == PTRACE_EVENT_STOP) {
 		int sig = WSTOPSIG(status);
 		bool listen = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-		hold(u->tid, listen, !listen && eintr_by_us(u->tid));
-		return 1;
+		hold(tid, listen, !listen && eintr_by_us(tid));
+	} else {
+		queue_push(tid, status);
 	}
-	queue_push(u->tid, status);
-	return 1;
 }
 
-/* Visit the traced threads of tgid other than self. */
-static int for_siblings(pid_t tgid, pid_t self, int (*fn)(struct thread *, struct jv_error *),
-			int *count, struct jv_error *e)
+/* The siblings of self in tgid that are neither held nor queued already.
+ * A thread not in the table yet sits in its first stop, untouched until the
+ * loop sees it. */
+static pid_t *siblings(pid_t tgid, pid_t self, size_t *n, struct jv_error *e)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return jv_err(e, errno == ENOENT ? ESRCH : errno, "cannot list %s", path);
-	DIR *d = fdopendir(fd);
+	DIR *d = opendir(path);
 	if (!d) {
-		close(fd);
-		return jv_err(e, errno, "cannot list %s", path);
+		jv_err(e, errno == ENOENT ? ESRCH : errno, "cannot list %s", path);
+		return NULL;
 	}
+	size_t cap = 16;
+	pid_t *v = xmalloc(cap * sizeof(*v));
 	struct dirent *de;
-	int rc = 0;
-	while (rc >= 0 && (de = readdir(d))) {
+	*n = 0;
+	while ((de = readdir(d))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
-		if (tid <= 0 || tid == self)
+		if (tid <= 0 || tid == self || !thread_get(tid) || is_held(tid) || queued(tid))
 			continue;
-		struct thread *u = thread_get(tid);
-		/* A thread not in the table yet sits in its first stop, untouched
-		 * until the loop sees it. */
-		if (!u || is_held(tid) || queued(tid))
-			continue;
-		rc = fn(u, e);
-		if (rc > 0)
-			(*count)++;
+		if (*n == cap)
+			v = xrealloc(v, (cap *= 2) * sizeof(*v));
+		v[(*n)++] = tid;
 	}
 	closedir(d);
-	return rc < 0 ? -1 : 0;
+	return v;
 }
+
+/* How long to wait for a sibling to report its stop. One that does not (a
+ * vfork parent waiting for a child that is itself waiting for this loop, or
+ * a thread in an uninterruptible disk wait) has the interrupt pending: it
+ * cannot run program code before it traps, and the loop resumes it then. */
+#define STOP_WAIT_NS (200 * 1000 * 1000ull)
 
 int tracer_stop_threads(void *thread, struct jv_error *e)
 {
 	struct thread *t = thread;
-	int count = 0;
 	if (t->gone)
 		return jv_err(e, ESRCH, "the thread has exited");
-	if (for_siblings(t->tgid, t->tid, stop_one, &count, e) < 0)
+	size_t n;
+	_cleanup_free_ pid_t *tids = siblings(t->tgid, t->tid, &n, e);
+	if (!tids)
 		return -1;
+	int count = 0;
+	size_t waiting = 0;
+	/* Interrupt them all first, so they stop in parallel. */
+	for (size_t i = 0; i < n; i++) {
+		int status;
+		pid_t r = waitpid(tids[i], &status, __WALL | WNOHANG);
+		if (r == tids[i]) {
+			/* A stop it already made and the loop has not collected yet. */
+			queue_push(tids[i], status);
+			count++;
+		} else if (ptrace(PTRACE_INTERRUPT, tids[i], 0, 0) == 0) {
+			tids[waiting++] = tids[i];
+		} else if (errno != ESRCH) { /* ESRCH: exiting, the loop gets its status */
+			return jv_err(e, errno, "ptrace(PTRACE_INTERRUPT) of thread %d",
+				      (int)tids[i]);
+		}
+	}
+	uint64_t deadline = jv_now_ns() + STOP_WAIT_NS;
+	long nap_us = 0;
+	while (waiting) {
+		bool progress = false;
+		for (size_t i = 0; i < waiting;) {
+			int status;
+			pid_t r = waitpid(tids[i], &status, __WALL | WNOHANG);
+			if (r == tids[i]) {
+				take_status(tids[i], status);
+				count++;
+				progress = true;
+			} else if (r < 0 && errno != EINTR) {
+				progress = true; /* gone and reaped elsewhere: nothing to hold */
+			} else {
+				i++;
+				continue;
+			}
+			tids[i] = tids[--waiting];
+		}
+		if (!waiting)
+			break;
+		if (jv_now_ns() > deadline) {
+			count += (int)waiting; /* interrupt pending: see STOP_WAIT_NS */
+			break;
+		}
+		if (progress) {
+			nap_us = 0;
+			continue;
+		}
+		if (nap_us == 0) {
+			sched_yield();
+			nap_us = 10;
+			continue;
+		}
+		struct timespec ts = {0, nap_us * 1000};
+		nanosleep(&ts, NULL);
+		if (nap_us < 1000)
+			nap_us *= 2;
+	}
 	return count;
 }
 

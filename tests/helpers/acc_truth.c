@@ -19,6 +19,9 @@
  *                       _exit(3) 200 ms later.
  * acc_truth storm N     4 threads call getppid() N times each at once; prints
  *                       "storm CALLS" (the calls that returned the real parent).
+ * acc_truth vfork       the main thread vforks a child that calls getppid(2) 100 ms
+ *                       later and exits; a sibling calls getppid(1) after 50 ms (its
+ *                       hook waits, then stops the threads); prints "vfork done".
  * acc_truth loop N      call getppid() N times (for the accessor benchmark); the buffer
  *                       address is its first argument.
  */
@@ -250,6 +253,14 @@ static void *spin(void *arg)
 	return NULL;
 }
 
+static void *vfork_sibling(void *arg)
+{
+	(void)arg;
+	sleep_ms(50);
+	syscall(SYS_getppid, 1L);
+	return NULL;
+}
+
 static void *exit_caller(void *arg)
 {
 	(void)arg;
@@ -314,6 +325,23 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, exit_caller, NULL);
 		sleep_ms(200);
 		_exit(3);
+	}
+	if (!strcmp(mode, "vfork")) {
+		pthread_t t;
+		pthread_create(&t, NULL, vfork_sibling, NULL);
+		pid_t c = vfork();
+		if (c == 0) {
+			/* Raw syscalls only: this child shares the parent's memory. */
+			struct timespec ts = {0, 100 * 1000 * 1000};
+			syscall(SYS_nanosleep, &ts, NULL);
+			syscall(SYS_getppid, 2L);
+			syscall(SYS_exit, 0);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		pthread_join(t, NULL);
+		printf("vfork done\n");
+		return 0;
 	}
 	if (!strcmp(mode, "storm") && argc > 2) {
 		storm_n = atol(argv[2]);
