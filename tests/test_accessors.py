@@ -372,7 +372,14 @@ def test_process_exits_while_hook_runs(tmp_path):
         out("gone", {first, read: e && e.code,
                      others: [err(() => A.writeBytes(a0, [1])), err(() => A.readString(a0)),
                               err(() => A.getMmaps()), err(() => A.anonMmap(4096)),
-                              err(() => A.getSignalInfo())].map(x => x && x.code)});
+                              err(() => A.getSignalInfo()), err(() => A.getArgv()),
+                              err(() => A.setUmask(0, 0o22))].map(x => x && x.code)});
+        // whatever else it is asked, it answers or says ESRCH (the exit is under way)
+        for (const f of ["getEnvs", "getCwd", "getFdsInfo", "getPidInfo", "getThreadInfo",
+                         "getExeInfo", "getNice", "getUmask", "getMmapsText"]) {
+            const x = err(() => A[f]());
+            if (x && x.code !== "ESRCH") out("unexpected", [f, x]);
+        }
     });
     """
     p = jvisor_run(["--hook-timeout", "8000", "--", helper("acc_truth"), "exit"], hooks=hooks,
@@ -380,7 +387,8 @@ def test_process_exits_while_hook_runs(tmp_path):
     assert p.returncode == 3, p.stderr
     r = results(p.stderr)
     assert r["gone"]["first"] == 42 and r["gone"]["read"] == "ESRCH", p.stderr
-    assert r["gone"]["others"] == ["ESRCH"] * 5, r
+    assert r["gone"]["others"] == ["ESRCH"] * 7, r
+    assert "unexpected" not in r, r
 
 
 STOP_HOOK = r"""

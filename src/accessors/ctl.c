@@ -65,6 +65,8 @@ int ctl_get_umask(pid_t pid, unsigned *mask, struct jv_error *e)
 	if (procfs_read(pid, "status", &status, e) < 0)
 		return -1;
 	const char *p = procfs_field(status, "Umask");
+	if (!p && procfs_exiting(pid))
+		return jv_err(e, ESRCH, "process %d has exited", (int)pid);
 	if (!p)
 		return jv_err(e, ENOSYS, "this kernel does not show the umask in /proc");
 	*mask = (unsigned)strtoul(p, NULL, 8);

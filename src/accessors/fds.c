@@ -327,6 +327,8 @@ int fds_info(pid_t pid, struct fd_info **out, size_t *n, struct jv_error *e)
 		fds[len++] = atoi(de->d_name);
 	}
 	closedir(d);
+	if (!len && procfs_exiting(pid))
+		return jv_err(e, ESRCH, "process %d has exited", (int)pid);
 	qsort(fds, len, sizeof(int), cmp_int);
 	struct net_tables nt = {0};
 	struct fd_info *v = xcalloc(len ? len : 1, sizeof(*v));

@@ -33,6 +33,16 @@ const char *procfs_field(const char *status, const char *key)
 	return NULL;
 }
 
+bool procfs_exiting(pid_t pid)
+{
+	_cleanup_free_ char *status = NULL;
+	struct jv_error ignored;
+	if (procfs_read(pid, "status", &status, &ignored) < 0)
+		return true;
+	const char *st = procfs_field(status, "State");
+	return !st || *st == 'Z' || *st == 'X' || !procfs_field(status, "VmSize");
+}
+
 void strv_free(char **v)
 {
 	if (!v)
@@ -92,7 +102,13 @@ int proc_argv(pid_t pid, char ***out, struct jv_error *e)
 
 int proc_environ(pid_t pid, char ***out, struct jv_error *e)
 {
-	return read_strv(pid, "environ", out, e);
+	if (read_strv(pid, "environ", out, e) < 0)
+		return -1;
+	if (!**out && procfs_exiting(pid)) {
+		strv_free(*out);
+		return jv_err(e, ESRCH, "process %d has exited", (int)pid);
+	}
+	return 0;
 }
 
 int proc_link(pid_t pid, const char *which, char **out, struct jv_error *e)

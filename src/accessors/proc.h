@@ -14,6 +14,8 @@
 ssize_t procfs_read(pid_t pid, const char *what, char **out, struct jv_error *e);
 /* The value after "Key:" in a /proc status text, or NULL. */
 const char *procfs_field(const char *status, const char *key);
+/* Has the task exited or begun to (zombie, or its memory already gone)? */
+bool procfs_exiting(pid_t pid);
 
 /* NULL-terminated vectors of malloc'd strings. */
 void strv_free(char **v);
