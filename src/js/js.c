@@ -15,6 +15,9 @@ JS_EXPORT void JSContextGroupSetExecutionTimeLimit(JSContextGroupRef group, doub
 						   void *context);
 /* The signal JavaScriptCore uses to suspend its threads; before the first VM. */
 JS_EXPORT void JSConfigureSignalForGC(int signal);
+/* GLib API of JavaScriptCore (jsc/jsc-options.h): set an engine option before
+ * the first VM. Declared here to keep GLib's headers out. */
+JS_EXPORT int jsc_options_set_boolean(const char *option, int value);
 
 JSGlobalContextRef js_ctx;
 struct hook_event *js_current;
@@ -322,6 +325,10 @@ int js_init(const struct js_options *o, struct jv_error *e)
 	static bool signal_set;
 	if (!signal_set) {
 		JSConfigureSignalForGC(SIGRTMAX - 1);
+		/* The time limit interrupts optimized (DFG/FTL) loops only with
+		 * polling traps: with the default signal-based traps a `while (true) {}`
+		 * hook that tiered up is never stopped (jvisor hangs on its third call). */
+		jsc_options_set_boolean("usePollingTraps", 1);
 		signal_set = true;
 	}
 	group = JSContextGroupCreate();
