@@ -152,9 +152,15 @@ static JSValueRef lenient_str(JSContextRef ctx, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 	while (p < end) {
 		uint32_t c = *p, min = 0;
-		int len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-			  : (c & 0xf8) == 0xf0		     ? 4
-							     : 0;
+		int len = 0; /* 0: not a lead byte */
+		if (c < 0x80)
+			len = 1;
+		else if ((c & 0xe0) == 0xc0)
+			len = 2;
+		else if ((c & 0xf0) == 0xe0)
+			len = 3;
+		else if ((c & 0xf8) == 0xf0)
+			len = 4;
 		if (len == 2)
 			c &= 0x1f, min = 0x80;
 		else if (len == 3)

@@ -1,6 +1,12 @@
-/* The seccomp filter: RET_TRACE for hooked syscalls (every x86 ABI), allow the rest. */
+/* The seccomp filter: RET_TRACE for hooked and logged syscalls (every x86 ABI),
+ * allow the rest. It is installed even when nothing is hooked, because it also
+ * keeps the program from creating children the supervisor would not trace:
+ * clone with CLONE_UNTRACED fails with EPERM, and clone3 (whose flags live in
+ * memory) is trapped so the tracer can check them (src/tracer/loop.c). */
 #include <errno.h>
+#include <asm/unistd.h>
 #include <linux/filter.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
 
@@ -18,8 +24,6 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 {
 	*prog = NULL;
 	*len = 0;
-	if (hooks_count() == 0 && !log_active)
-		return 0;
 	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return jv_err(e, ENOMEM, "seccomp_init");
@@ -30,10 +34,19 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
 		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
-		if (!hooks_wanted(nr, HOOK_BEFORE) && !hooks_wanted(nr, HOOK_AFTER) &&
-		    !log_wants(nr))
+		bool trap = hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) ||
+			    log_wants(nr) || nr == __NR_clone3;
+		if (nr == __NR_clone) {
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, CLONE_UNTRACED));
+			if (r == 0 && trap)
+				r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 1,
+						     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, 0));
+		} else if (trap) {
+			r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
+		} else {
 			continue;
-		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
+		}
 		if (r < 0) {
 			const char *name = sys_name(nr);
 			return jv_err(e, -r, "seccomp: cannot trap syscall %s (%d)", name ? name : "?",

@@ -16,6 +16,7 @@ struct thread {
 	bool at_entry_stop; /* an injection left it at a syscall-entry-stop */
 	bool gone;          /* exited while a hook was running */
 	int gone_status;
+	bool guard_clone; /* a clone3 whose child must turn out traced */
 	int pass_sysno;  /* the next seccomp stop of this syscall was already hooked */
 	unsigned args_changed;     /* before-hooks changed these arguments */
 	uint64_t orig_args[6];     /* the arguments as the program passed them */

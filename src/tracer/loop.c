@@ -4,7 +4,9 @@
 #include <linux/audit.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sched.h>
 #include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "common/util.h"
@@ -20,6 +22,8 @@ extern pid_t tracer_root_pid;
 extern int tracer_exec_err_fd;
 extern const char *tracer_prog_name;
 static int root_status = -1;
+/* The program proper has started (its first exec); before, the child runs jvisor's code. */
+static bool root_started;
 
 /* Kernel-internal restart codes a syscall-exit-stop can show. */
 static bool is_restart(int64_t rv)
@@ -68,8 +72,10 @@ static void apply_args(struct thread *t, unsigned mask, const uint64_t args[6])
 
 static void on_exit_status(struct thread *t, pid_t tid, int status)
 {
-	if (tid == tracer_root_pid)
+	if (tid == tracer_root_pid) {
 		root_status = status;
+		tracer_root_pid = 0; /* forward no signal to a pid that may be reused */
+	}
 	if (log_active)
 		tlog_exit(t, tid, status);
 	if (t)
@@ -83,6 +89,19 @@ static bool reap_gone(struct thread *t)
 		return false;
 	on_exit_status(t, t->tid, t->gone_status);
 	return true;
+}
+
+/* Does clone3's struct clone_args at addr ask for CLONE_UNTRACED (a child the
+ * supervisor would not trace)? An unreadable struct is left to the kernel. */
+static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
+{
+	uint64_t flags = 0;
+	struct iovec local = {&flags, sizeof(flags)};
+	struct iovec remote = {(void *)(uintptr_t)(abi == SYS_ABI_I386 ? (uint32_t)addr : addr),
+			       sizeof(flags)};
+	if (process_vm_readv(t->tid, &local, 1, &remote, 1, 0) != sizeof(flags))
+		return false;
+	return (flags & CLONE_UNTRACED) != 0;
 }
 
 static void on_seccomp_stop(struct thread *t)
@@ -108,6 +127,10 @@ static void on_seccomp_stop(struct thread *t)
 		nr &= ~__X32_SYSCALL_BIT;
 	}
 	int native = sys_to_native(abi, nr);
+	if (!root_started) {
+		resume(t, 0);
+		return;
+	}
 	if (native < 0) {
 		/* Trapped for a hook but with no native twin (i386 socketcall, ...):
 		 * never let it slip past the hook. */
@@ -117,9 +140,19 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	if (t->pass_sysno == native) {
 		t->pass_sysno = -1;
-		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call;
+		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed ||
+				t->log_call || t->guard_clone;
 		resume(t, 0);
 		return;
+	}
+	t->guard_clone = false;
+	if (native == __NR_clone3) {
+		if (clone3_untraced(t, si.seccomp.args[0], abi)) {
+			skip_syscall(t, -EPERM);
+			resume(t, 0);
+			return;
+		}
+		t->guard_clone = true;
 	}
 	struct hook_event *ev = &t->ev;
 	ev->pid = t->tgid;
@@ -147,6 +180,7 @@ static void on_seccomp_stop(struct thread *t)
 		t->log_call = log_sys_hooked(t->log, ev, &v);
 	if (v.skip) {
 		skip_syscall(t, v.raw);
+		t->guard_clone = false;
 		t->at_entry_stop = false;
 		t->in_syscall = false;
 		resume(t, 0);
@@ -164,7 +198,8 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	/* Changed arguments are put back at the exit stop: the kernel preserves
 	 * the argument registers, and compiled code may rely on it. */
-	t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call;
+	t->in_syscall =
+		hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->guard_clone;
 	resume(t, 0);
 }
 
@@ -186,6 +221,17 @@ static void on_syscall_exit(struct thread *t)
 		return;
 	}
 	int64_t rv = si.exit.rval;
+	if (t->guard_clone) {
+		t->guard_clone = false;
+		if (rv > 0 && !thread_get((pid_t)rv)) {
+			/* The child was created untraced (its flags changed after the
+			 * check at entry): it must not run outside the supervisor. */
+			kill((pid_t)rv, SIGKILL);
+			jv_warn("killed pid %d: created untraced by clone3 (CLONE_UNTRACED)", (int)rv);
+			rv = -EPERM;
+			set_result(t, rv);
+		}
+	}
 	if (is_restart(rv)) {
 		/* Interrupted by a signal; if the kernel restarts it, the program
 		 * makes it again with its own arguments and the hooks see a new call. */
@@ -241,6 +287,7 @@ static void on_event(struct thread *t, int event, int sig)
 			}
 		}
 		t->tgid = t->tid;
+		root_started = true;
 		if (log_active)
 			tlog_exec(t, msg ? (pid_t)msg : t->tid);
 		break;
