@@ -127,7 +127,8 @@ static void on_seccomp_stop(struct thread *t)
 		nr &= ~__X32_SYSCALL_BIT;
 	}
 	int native = sys_to_native(abi, nr);
-	if (!root_started) {
+	if (!root_started && native != __NR_execve && native != __NR_execveat) {
+		/* jvisor's own code in the child, before it execs the program. */
 		resume(t, 0);
 		return;
 	}
