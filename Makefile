@@ -27,12 +27,16 @@ SRCS := $(sort $(wildcard src/*/*.c))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 DEPS := $(OBJS:.o=.d)
 
+LIB_OBJS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNITS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 HELPERS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all helpers bench test asan test-asan check demo format format-check clean deps check-deps
+.PHONY: all helpers unit bench test asan test-asan check demo format format-check clean deps check-deps
 
 all: $(BUILD)/jvisor helpers
 
@@ -63,6 +67,16 @@ $(BUILD)/helpers/%: tests/helpers/%.c
 
 helpers: $(HELPERS)
 
+# C unit tests (Check) link every object but main's.
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags check) -o $@ $< $(LIB_OBJS) \
+		$(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs check)
+
+unit: $(UNITS)
+	@for t in $(UNITS); do echo "  UNIT    $$t"; $$t || exit 1; done
+
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
@@ -71,7 +85,7 @@ bench: $(BUILD)/jvisor $(BENCHES)
 
 # Tests use Debian's python3 (with python3-pytest), whatever python3 is first in PATH.
 PYTHON ?= /usr/bin/python3
-test: all
+test: all unit
 	JVISOR=$(abspath $(BUILD)/jvisor) HELPERS=$(abspath $(BUILD)/helpers) \
 		$(PYTHON) -m pytest -q -ra tests
 
@@ -96,7 +110,7 @@ format-check:
 
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
-	libjansson-dev linux-libc-dev musl-tools python3 python3-pytest clang-format strace
+	libjansson-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace
 deps:
 	apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 
