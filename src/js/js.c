@@ -25,6 +25,8 @@ JSObjectRef js_current_obj;
 static JSContextGroupRef group;
 static unsigned timeout_ms;
 static bool timed_out;
+/* Object.keys as it was before any script ran: lists a hook result's keys. */
+static JSObjectRef object_keys;
 
 /* The seed's API surface, built in JS over the natives so registration can
  * record the caller's file:line from the stack. */
@@ -198,16 +200,29 @@ static int parse_result(JSValueRef r, const struct hook *h, const struct hook_ev
 	if (JSObjectIsFunction(js_ctx, o))
 		return 0;
 	const char *kind = ev->phase == HOOK_BEFORE ? "before" : "after";
-	JSPropertyNameArrayRef names = JSObjectCopyPropertyNames(js_ctx, o);
-	size_t n = JSPropertyNameArrayGetCount(names);
+	/* Not JSObjectCopyPropertyNames: it has no exception out-parameter, and an
+	 * exception it raises (a Proxy's ownKeys trap) would fail the next call. */
+	JSValueRef exc = NULL;
+	JSValueRef kv = JSObjectCallAsFunction(js_ctx, object_keys, NULL, 1, &r, &exc);
+	if (exc || !kv || !JSValueIsObject(js_ctx, kv)) {
+		char msg[512] = "no key list";
+		if (exc)
+			js_exception_info(js_ctx, exc, NULL, 0, msg, sizeof(msg));
+		return result_error(f, h->where, "bad %s-hook result: listing its keys threw: %s",
+				    kind, msg);
+	}
+	JSObjectRef names = JSValueToObject(js_ctx, kv, NULL);
+	size_t n = (size_t)JSValueToNumber(js_ctx, js_get_prop(js_ctx, names, "length"), NULL);
 	bool has_ret = false, has_errno = false;
 	uint64_t ret = 0, err = 0;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		JSStringRef name = JSPropertyNameArrayGetNameAtIndex(names, i);
-		_cleanup_free_ char *key = js_strref_cstr(name);
-		JSValueRef exc = NULL;
+		_cleanup_free_ char *key =
+			js_cstr(js_ctx, JSObjectGetPropertyAtIndex(js_ctx, names, (unsigned)i, NULL));
+		JSStringRef name = JSStringCreateWithUTF8CString(key);
+		exc = NULL;
 		JSValueRef v = JSObjectGetProperty(js_ctx, o, name, &exc);
+		JSStringRelease(name);
 		char why[128];
 		long idx;
 		if (exc) {
@@ -247,7 +262,6 @@ static int parse_result(JSValueRef r, const struct hook *h, const struct hook_ev
 					  kind, key);
 		}
 	}
-	JSPropertyNameArrayRelease(names);
 	if (rc < 0) {
 		memset(res, 0, sizeof(*res));
 		return rc;
@@ -355,6 +369,11 @@ int js_init(const struct js_options *o, struct jv_error *e)
 		js_exception_info(ctx, exc, NULL, 0, msg, sizeof(msg));
 		return jv_err(e, 0, "internal error: bootstrap: %s", msg);
 	}
+	JSValueRef keys;
+	if (evaluate("Object.keys", "jvisor:bootstrap", 1, &keys, e) < 0)
+		return jv_err_prefix(e, "internal error");
+	object_keys = JSValueToObject(ctx, keys, NULL);
+	JSValueProtect(ctx, object_keys);
 	hooks_set_engine(&ops);
 	return 0;
 }
@@ -400,6 +419,9 @@ void js_shutdown(void)
 {
 	hooks_remove(-1, -1);
 	hooks_set_engine(NULL);
+	if (js_ctx && object_keys)
+		JSValueUnprotect(js_ctx, object_keys);
+	object_keys = NULL;
 	if (js_ctx)
 		JSGlobalContextRelease(js_ctx);
 	if (group)
