@@ -32,8 +32,9 @@ static int load_callbacks(const char *path, json_t *arr, struct run_options *o,
 		json_object_foreach(cb, key, v)
 		{
 			if (!strcmp(key, "sysno")) {
-				if (json_is_integer(v) && sys_name((int)json_integer_value(v)))
-					c.sysno = (int)json_integer_value(v);
+				json_int_t nr = json_is_integer(v) ? json_integer_value(v) : -1;
+				if (nr >= 0 && nr < SYS_NR_MAX && sys_name((int)nr))
+					c.sysno = (int)nr;
 				else if (json_is_string(v))
 					c.sysno = sys_number(json_string_value(v));
 				if (c.sysno < 0)
@@ -97,6 +98,8 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e)
 	json_error_t je;
 	json_auto_t *root =
 		json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!root && je.line < 1) /* not a syntax error: the file cannot be read */
+		return jv_err(e, 0, "cannot read the configuration: %s", je.text);
 	if (!root)
 		return jv_err(e, 0, "%s:%d:%d: %s", path, je.line, je.column, je.text);
 	if (!json_is_object(root))
