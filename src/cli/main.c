@@ -31,8 +31,12 @@ int main(int argc, char **argv)
 		printf("jvisor %s\n", JV_VERSION);
 		return 0;
 	}
-	if (!strcmp(cmd, "run"))
+	if (!strcmp(cmd, "run")) {
+		/* getopt names argv[0] in its messages: "jvisor run: unrecognized option". */
+		static char run_name[] = "jvisor run";
+		argv[1] = run_name;
 		return cmd_run(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "syscalls"))
