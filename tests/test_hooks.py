@@ -658,6 +658,10 @@ def test_fail_open_is_default_and_explicit(tmp_path):
      "unknown syscall name 'no_such_syscall'"),
     ("accessors.AddHookAfter(100000, function () {});", "unknown syscall number 100000"),
     ("hooks.AddCbBefore(-1, function () {});", "unknown syscall number -1"),
+    ("accessors.AddHookBefore(NaN, function () {});", "unknown syscall number"),
+    ("accessors.AddHookBefore(1e300, function () {});", "unknown syscall number"),
+    ("accessors.AddHookBefore(-Infinity, function () {});", "unknown syscall number"),
+    ("accessors.AddHookBefore(110.5, function () {});", "unknown syscall number 110.5"),
     ('accessors.AddHookBefore("getppid", 5);', "must be a function"),
     ("accessors.AddHookBefore({}, function () {});", "syscall number or name"),
 ])
@@ -703,3 +707,55 @@ def test_result_getter_that_throws(tmp_path):
     assert_unchanged(results(p.stdout), 2)
     (err,) = hook_errors(p.stderr)
     assert "getter" in err
+
+
+def test_time_limit_at_load(tmp_path):
+    p, path = run(tmp_path, """
+        var i = 0;
+        while (true) { i++; }
+        """, "write-stdout", "PROGRAM RAN", opts=["--hook-timeout", "100"])
+    assert p.returncode == 2
+    assert "PROGRAM RAN" not in p.stdout + p.stderr
+    assert str(path) in p.stderr and "time limit of 100 ms" in p.stderr
+
+
+def test_event_pid_and_tid_of_a_thread(tmp_path):
+    p, _ = run(tmp_path, """
+        accessors.AddHookBefore("getppid", function () {
+          accessors.print("EV " + JSON.stringify([this.pid, this.tid]));
+        });
+        """, "thread")
+    ok(p)
+    rs = results(p.stdout)
+    assert [[r["pid"], r["tid"]] for r in rs] == tagged(p.stderr, "EV")
+    main, thread, _ = rs
+    assert thread["pid"] == main["pid"] and thread["tid"] != main["tid"]
+
+
+def test_after_hook_registered_by_a_before_hook(tmp_path):
+    # Registration at run time, on a syscall that is already trapped: the
+    # after-hook added by the before-hook runs for this very call.
+    p, _ = run(tmp_path, """
+        accessors.AddHookBefore("getppid", function () {
+          if (persistence.glb.added) return;
+          persistence.glb.added = true;
+          accessors.AddHookAfter("getppid", () => ({ret: 31}));
+        });
+        """, "getppid", "2")
+    ok(p)
+    assert [r["ret"] for r in results(p.stdout)] == [31, 31]
+
+
+@pytest.mark.xfail(strict=True, reason="a hook registered while the program runs, on a syscall "
+                   "the seccomp filter does not trap, never fires (the filter is not grown)")
+def test_hook_registered_at_run_time_on_an_untrapped_syscall(tmp_path):
+    p, _ = run(tmp_path, """
+        accessors.AddHookBefore("getppid", function () {
+          if (persistence.glb.added) return;
+          persistence.glb.added = true;
+          accessors.AddHookBefore("close", (fd) => fd === 99 ? {ret: 0, errno: 0} : undefined);
+        });
+        """, "seq", "close:99", "getppid", "close:99")
+    ok(p)
+    closes = [(r["ret"], r["errno"]) for r in results(p.stdout) if r["name"] == "close"]
+    assert closes == [(-1, 9), (0, 0)]

@@ -75,7 +75,7 @@ static JSValueRef native_add_hook(JSContextRef ctx, JSObjectRef fn, JSObjectRef 
 		}
 	} else if (JSValueIsNumber(ctx, argv[1])) {
 		double d = JSValueToNumber(ctx, argv[1], NULL);
-		if (d != (int)d || d < 0 || d >= SYS_NR_MAX || !sys_name((int)d)) {
+		if (!(d >= 0 && d < SYS_NR_MAX) || d != (int)d || !sys_name((int)d)) {
 			*exc = js_make_error(ctx, 0, "%s: unknown syscall number %g", api, d);
 			return NULL;
 		}

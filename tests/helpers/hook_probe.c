@@ -22,6 +22,7 @@
  *   exec            getppid, then re-exec itself as `hook_probe getppid`
  *   thread-exec     main getppid twice, a thread getppid once and then execs
  *                   `hook_probe getppid` from that thread
+ *   seq OP...       the calls in order; OP is getppid or close:FD
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -140,7 +141,7 @@ static void *thread_main(void *arg)
 static int usage(void)
 {
 	fputs("usage: hook_probe getppid [N] | args6 | lseek OFF | write-stdout TEXT |\n"
-	      "       openat PATH | close FD | fork | thread | exec | thread-exec\n",
+	      "       openat PATH | close FD | fork | thread | exec | thread-exec | seq OP...\n",
 	      stderr);
 	return 2;
 }
@@ -203,6 +204,18 @@ int main(int argc, char **argv)
 		pthread_join(th, NULL); /* never returns in thread-exec */
 		prefix = "main: ";
 		do_getppid();
+	} else if (!strcmp(mode, "seq")) {
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "getppid"))
+				do_getppid();
+			else if (!strncmp(argv[i], "close:", 6))
+				report(
+				    "close",
+				    raw6(SYS_close, strtoull(argv[i] + 6, NULL, 0), 0, 0, 0, 0, 0),
+				    "");
+			else
+				return usage();
+		}
 	} else if (!strcmp(mode, "exec")) {
 		prefix = "before-exec: ";
 		do_getppid();
