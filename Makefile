@@ -77,7 +77,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 unit: $(UNITS)
 	@for t in $(UNITS); do echo "  UNIT    $$t"; $$t || exit 1; done
 
-$(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
