@@ -258,3 +258,196 @@ def test_hooks_and_their_output_in_the_log(tmp_path):
     assert prints[0]["pid"] == g["pid"]
     logs = [x for x in recs if x["type"] == "log"]
     assert logs[0]["value"] == {"n": 1, "s": "x\n"} and logs[0]["where"] == hooks_js + ":4"
+
+
+# ---- nothing lost ----
+
+@pytest.mark.parametrize("n,threads", [(3000, 0), (500, 16)])
+def test_exact_counts(tmp_path, n, threads):
+    r, recs = run_log(tmp_path, ["-e", "getppid"], [helper("log_loop"), str(n), str(threads)])
+    assert r.returncode == 0, r.stderr
+    got = calls(recs, "getppid")
+    assert len(got) == n * max(threads, 1)
+    if threads:
+        per_tid = {}
+        for x in got:
+            per_tid[x["tid"]] = per_tid.get(x["tid"], 0) + 1
+        assert sorted(per_tid.values()) == [n] * threads
+        assert sum(1 for x in recs if x["type"] == "exit") == threads + 1
+
+
+def test_exact_count_when_killed_by_a_signal(tmp_path):
+    r, recs = run_log(tmp_path, ["-e", "getppid"], [helper("log_loop"), "400", "4", "kill"])
+    assert r.returncode == 128 + signal.SIGKILL
+    assert len(calls(recs, "getppid")) == 1600
+    leader = [x for x in recs if x["type"] == "exit" and not x["thread"]]
+    assert leader and leader[0]["signal"] == "SIGKILL"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_jvisor_terminated_flushes_everything(tmp_path, sig):
+    log = tmp_path / "log.jsonl"
+    p = subprocess.Popen([JVISOR, "run", "-e", "getppid", "-o", str(log), "--",
+                          helper("log_loop"), "term"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        time.sleep(0.3)
+        p.send_signal(sig)  # jvisor passes it on to the program, then flushes
+        out, _ = p.communicate(timeout=30)
+    finally:
+        p.kill()
+    recs = records(log)
+    if sig == signal.SIGTERM:  # the program counts until SIGTERM
+        assert p.returncode == 0
+        count = int(out.split()[-1])
+        assert count > 0 and len(calls(recs, "getppid")) == count
+    else:  # SIGINT kills it
+        assert p.returncode == 128 + signal.SIGINT
+        assert len(calls(recs, "getppid")) > 0
+        assert recs[-1]["type"] == "exit" and recs[-1]["signal"] == "SIGINT"
+
+
+def test_full_disk_is_a_clear_error(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    r = jvisor_run(["-e", "getppid", "-o", "/dev/full", "--", helper("log_loop"), "10", "0"])
+    assert r.returncode == 0
+    assert "cannot write the log /dev/full: No space left on device (ENOSPC)" in r.stderr
+    assert re.search(r"lost \d+ records", r.stderr)
+
+
+# ---- the log socket ----
+
+class Listener:
+    """A log-socket listener on a unix socket (or TCP 127.0.0.1, any port) that
+    keeps each connection's lines; it can stop reading for a while, or hang up
+    after a number of getppid records."""
+
+    def __init__(self, tmp_path, tcp=False, pause=0.0, hang_up_after=None):
+        if tcp:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.bind(("127.0.0.1", 0))
+            self.addr = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        else:
+            path = str(tmp_path / "log.sock")
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(path)
+            self.addr = "unix:" + path
+        self.sock.listen(4)
+        self.sock.settimeout(0.1)
+        self.stopping = False
+        self.pause, self.hang_up_after = pause, hang_up_after
+        self.conns = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        try:
+            while True:
+                try:
+                    c, _ = self.sock.accept()
+                except socket.timeout:
+                    if self.stopping:
+                        return
+                    continue
+                data = bytearray()
+                self.conns.append(data)
+                if self.pause:
+                    time.sleep(self.pause)
+                    self.pause = 0
+                c.settimeout(60)
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    data += b
+                    if (self.hang_up_after is not None
+                            and data.count(b'"getppid"') >= self.hang_up_after):
+                        self.hang_up_after = None
+                        break
+                c.close()
+        except OSError:
+            pass
+
+    def records(self):
+        self.close()
+        self.thread.join(timeout=60)
+        self.sock.close()
+        out = []
+        for data in self.conns:
+            text = data.decode()
+            assert text == "" or text.endswith("\n"), "a partial line"
+            out.append([json.loads(l) for l in text.splitlines()])
+        return out
+
+    def close(self):
+        """Stop accepting once the current connection is over."""
+        self.stopping = True
+
+
+def test_log_socket_nobody_listening_stops_before_the_program_runs(tmp_path):
+    marker = tmp_path / "ran"
+    r = jvisor_run(["--log-socket", "unix:" + str(tmp_path / "none.sock"), "--",
+                    "/bin/touch", str(marker)])
+    assert r.returncode == 2 and "cannot connect the log socket" in r.stderr
+    assert not marker.exists()
+    r = jvisor_run(["--log-socket", "nohostport", "--", "/bin/true"])
+    assert r.returncode == 2 and "HOST:PORT or unix:PATH" in r.stderr
+
+
+@pytest.mark.parametrize("tcp", [False, True])
+def test_log_socket_streams_the_same_records(tmp_path, tcp):
+    lst = Listener(tmp_path, tcp=tcp)
+    r, recs = run_log(tmp_path, ["-e", "getppid", "--log-socket", lst.addr],
+                      [helper("log_loop"), "200", "2"])
+    assert r.returncode == 0, r.stderr
+    lst.close()
+    (streamed,) = lst.records()
+    strip = lambda rs: [(x["type"], x["tid"], x.get("name")) for x in rs]
+    assert strip(streamed) == strip(recs)
+    assert len(calls(streamed, "getppid")) == 400
+
+
+def test_log_socket_slow_listener_block_loses_nothing(tmp_path):
+    lst = Listener(tmp_path, pause=1.5)
+    t0 = time.monotonic()
+    r = jvisor_run(["-e", "getppid", "--log-socket", lst.addr, "--log-socket-buffer", "65536",
+                    "--", helper("log_loop"), "4000", "0"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - t0 >= 1.4  # the program waited for the listener
+    lst.close()
+    (streamed,) = lst.records()
+    assert len(calls(streamed, "getppid")) == 4000
+    assert not [x for x in streamed if x["type"] == "dropped"]
+    assert "dropped" not in r.stderr
+
+
+def test_log_socket_slow_listener_drop_is_counted(tmp_path):
+    lst = Listener(tmp_path, pause=1.5)
+    r = jvisor_run(["-e", "getppid", "--log-socket", lst.addr, "--log-socket-buffer", "65536",
+                    "--log-socket-full", "drop", "--", helper("log_loop"), "4000", "0"],
+                   timeout=60)
+    assert r.returncode == 0, r.stderr
+    lst.close()
+    (streamed,) = lst.records()
+    got = len(calls(streamed, "getppid"))
+    drops = [x for x in streamed if x["type"] == "dropped"]
+    dropped = sum(x["count"] for x in drops)
+    assert got < 4000 and dropped > 0
+    # Every record is either delivered or counted (process events included).
+    m = re.search(r"(\d+) records? dropped", r.stderr)
+    assert m and int(m.group(1)) == dropped
+    assert got + sum(1 for x in streamed if x["type"] not in ("syscall", "dropped")) + dropped \
+        == 4000 + 3  # spawn, exec, exit
+
+
+def test_log_socket_listener_gone_reconnects(tmp_path):
+    lst = Listener(tmp_path, hang_up_after=300)
+    r = jvisor_run(["-e", "getppid", "--log-socket", lst.addr, "--",
+                    helper("log_loop"), "pause", "300", "1000"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "reconnected" in r.stderr
+    lst.close()
+    conns = lst.records()
+    assert len(conns) == 2
+    assert [len(calls(c, "getppid")) for c in conns] == [300, 300]

@@ -387,8 +387,13 @@ void sink_flush_all(bool final)
 			continue;
 		}
 		uint64_t deadline = final && s->full == LOG_FULL_DROP ? now_ms() + GIVE_UP_MS : 0;
-		if (!sock_wait(s, deadline))
-			sock_drop_all(s, true); /* given up: counted */
+		do {
+			if (!sock_wait(s, deadline)) {
+				sock_drop_all(s, true); /* given up: counted */
+				break;
+			}
+			sock_report_drops(s); /* there is room now */
+		} while (s->q.len);
 	}
 }
 
