@@ -301,3 +301,17 @@ def test_config_option_after_program_is_the_programs(tmp_path):
     # Options after `--` belong to the program, never to jvisor.
     p, _ = run_cfg(tmp_path, {}, "write-stdout", "--hook-failure")
     assert p.returncode == 0 and p.stdout == "--hook-failure"
+
+
+def test_relative_config_path_and_cli_script_relative_to_cwd(tmp_path):
+    # -c config.json from its own directory; -s paths are relative to the cwd,
+    # config hook paths to the config's directory.
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "h.js").write_text(
+        'accessors.AddHookBefore("getppid", () => { persistence.glb.c = 1; });\n')
+    (tmp_path / "cli.js").write_text(
+        'accessors.AddHookBefore("getppid", () => ({ret: persistence.glb.c + 40, errno: 0}));\n')
+    write_config(tmp_path / "sub", {"hooks": "h.js"}, name="c.json")
+    p = jvisor(["run", "-c", "sub/c.json", "-s", "cli.js", "--", helper("hook_probe"),
+                "getppid"], cwd=tmp_path)
+    assert rets(p) == [(41, 0)]
