@@ -19,10 +19,10 @@ static bool json(const struct dec_ctx *c)
 	return c->fmt == DEC_JSON;
 }
 
-/* A word of the program: 32 bits for i386. */
+/* A pointer or long of the program: 32 bits for i386 and x32. */
 static size_t word(const struct dec_ctx *c)
 {
-	return c->abi == SYS_ABI_I386 ? 4 : 8;
+	return c->abi == SYS_ABI_X86_64 ? 8 : 4;
 }
 
 static void quoted(const struct dec_ctx *c, const char *s, struct sbuf *out)

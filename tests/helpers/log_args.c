@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -188,6 +189,19 @@ int main(int argc, char **argv)
 	       (long)now.tv_sec, now.tv_nsec);
 	r = syscall(SYS_setresuid, -1, -1, -1);
 	expect("setresuid", r, "-1,-1,-1");
+	r = syscall(SYS_setresgid, -1, -1, -1);
+	expect("setresgid", r, "-1,-1,-1");
+	/* str, flags:memfd */
+	long mfd = syscall(SYS_memfd_create, "jvisor-log", MFD_CLOEXEC);
+	expect("memfd_create", mfd, "\"jvisor-log\",\"MFD_CLOEXEC\"");
+	/* hex, ptr: an ioctl that is not for this file */
+	r = syscall(SYS_ioctl, mfd, 0x5401, buf);
+	expect("ioctl", r, "%s,\"0x5401\",\"%p\"", fdj((int)mfd), (void *)buf);
+	/* timevalout */
+	struct timeval tv;
+	r = syscall(SYS_gettimeofday, &tv, NULL);
+	expect("gettimeofday", r, "{\"sec\":%ld,\"usec\":%ld},null", (long)tv.tv_sec,
+	       (long)tv.tv_usec);
 	/* A failure: ret -1 and the errno name. */
 	r = syscall(SYS_unlinkat, AT_FDCWD, "/nonexistent/jvisor-log", AT_REMOVEDIR);
 	expect("unlinkat", r, "\"AT_FDCWD\",\"/nonexistent/jvisor-log\",\"AT_REMOVEDIR\"");
