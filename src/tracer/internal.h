@@ -17,6 +17,7 @@ struct thread {
 	bool gone;          /* exited while a hook was running */
 	int gone_status;
 	bool guard_clone; /* a clone3 whose child must turn out traced */
+	pid_t last_child; /* the child of this thread's last clone event (0: none since entry) */
 	int pass_sysno;  /* the next seccomp stop of this syscall was already hooked */
 	unsigned args_changed;     /* before-hooks changed these arguments */
 	uint64_t orig_args[6];     /* the arguments as the program passed them */

@@ -154,6 +154,7 @@ static void on_seccomp_stop(struct thread *t)
 			return;
 		}
 		t->guard_clone = true;
+		t->last_child = 0;
 	}
 	struct hook_event *ev = &t->ev;
 	ev->pid = t->tgid;
@@ -224,7 +225,7 @@ static void on_syscall_exit(struct thread *t)
 	int64_t rv = si.exit.rval;
 	if (t->guard_clone) {
 		t->guard_clone = false;
-		if (rv > 0 && !thread_get((pid_t)rv)) {
+		if (rv > 0 && t->last_child == 0) {
 			/* The child was created untraced (its flags changed after the
 			 * check at entry): it must not run outside the supervisor. */
 			kill((pid_t)rv, SIGKILL);
@@ -272,6 +273,9 @@ static void on_event(struct thread *t, int event, int sig)
 	case PTRACE_EVENT_VFORK:
 		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) == 0 && !thread_get((pid_t)msg))
 			thread_add((pid_t)msg);
+		/* A child was reported, so it is traced (it may be gone before the
+		 * call returns; its pid may also differ in another pid namespace). */
+		t->last_child = (pid_t)msg;
 		if (log_active && msg)
 			tlog_clone(t, event, (pid_t)msg);
 		break;
