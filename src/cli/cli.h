@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "hooks/hooks.h"
+#include "sandbox/sandbox.h"
 
 #define JV_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -38,6 +39,7 @@ struct run_options {
 	int fail_closed;         /* -1 unset, 0 open, 1 closed */
 	char **command;          /* from the config's "command" (argv), if any */
 	struct run_log_options log; /* -o, -e, --format, --log-socket... (logopts.c) */
+	struct sandbox_options sb;  /* --isolate, --policy, ... (sandboxopts.c) */
 };
 
 int cmd_run(int argc, char **argv);
@@ -85,3 +87,52 @@ void log_options_free(struct run_log_options *o);
 
 /* Parse a time limit in ms (1..3600000); -1 on error. */
 long parse_timeout_ms(const char *s);
+
+/* Sandbox options (sandboxopts.c): the same contract as the log's. */
+enum { OPT_SB_ISOLATE = 400, OPT_SB_POLICY, OPT_SB_ROOTFS, OPT_SB_BIND, OPT_SB_RO_BIND,
+       OPT_SB_TMPFS, OPT_SB_NET, OPT_SB_HOSTNAME, OPT_SB_CHDIR, OPT_SB_SETENV, OPT_SB_CLEARENV,
+       OPT_SB_UID, OPT_SB_GID, OPT_SB_RLIMIT, OPT_SB_WALL_TIME, OPT_SB_CPU_TIME, OPT_SB_MEMORY,
+       OPT_SB_PIDS };
+#define SANDBOX_LONGOPTS                                                                      \
+	{"isolate", no_argument, NULL, OPT_SB_ISOLATE},                                       \
+		{"policy", required_argument, NULL, OPT_SB_POLICY},                           \
+		{"rootfs", required_argument, NULL, OPT_SB_ROOTFS},                           \
+		{"bind", required_argument, NULL, OPT_SB_BIND},                               \
+		{"ro-bind", required_argument, NULL, OPT_SB_RO_BIND},                         \
+		{"tmpfs", required_argument, NULL, OPT_SB_TMPFS},                             \
+		{"net", required_argument, NULL, OPT_SB_NET},                                 \
+		{"hostname", required_argument, NULL, OPT_SB_HOSTNAME},                       \
+		{"chdir", required_argument, NULL, OPT_SB_CHDIR},                             \
+		{"setenv", required_argument, NULL, OPT_SB_SETENV},                           \
+		{"clearenv", no_argument, NULL, OPT_SB_CLEARENV},                             \
+		{"uid", required_argument, NULL, OPT_SB_UID},                                 \
+		{"gid", required_argument, NULL, OPT_SB_GID},                                 \
+		{"rlimit", required_argument, NULL, OPT_SB_RLIMIT},                           \
+		{"wall-time", required_argument, NULL, OPT_SB_WALL_TIME},                     \
+		{"cpu-time", required_argument, NULL, OPT_SB_CPU_TIME},                       \
+		{"memory", required_argument, NULL, OPT_SB_MEMORY},                           \
+		{"pids", required_argument, NULL, OPT_SB_PIDS}
+#define SANDBOX_USAGE                                                                         \
+	"      --policy FILE.json     syscall policy (default: docs/sandbox.md's list)\n"      \
+	"      --isolate              new user, pid, mount, ipc, uts and net namespaces; host /\n" \
+	"                             read-only, private /tmp, writable working directory\n"   \
+	"      --rootfs DIR           use DIR as / (with --isolate)\n"                        \
+	"      --bind SRC[:DST]       bind SRC at DST, writable (with --isolate)\n"           \
+	"      --ro-bind SRC[:DST]    bind SRC at DST, read-only (with --isolate)\n"          \
+	"      --tmpfs DIR            a fresh tmpfs at DIR (with --isolate)\n"                \
+	"      --net none|host        network: loopback only (default) or the host's\n"       \
+	"      --hostname NAME        host name inside (default jvisor)\n"                    \
+	"      --chdir DIR            working directory of the program\n"                     \
+	"      --setenv NAME=VALUE    set an environment variable (repeatable)\n"             \
+	"      --clearenv             start from an empty environment\n"                      \
+	"      --uid N, --gid N       user and group inside (with --isolate; default: yours)\n" \
+	"      --rlimit NAME=VALUE    nofile, nproc, as, cpu, fsize, core, stack, memlock\n"  \
+	"      --wall-time SEC        kill the program after SEC seconds\n"                   \
+	"      --cpu-time SEC         CPU time limit (RLIMIT_CPU)\n"                          \
+	"      --memory BYTES, --pids N  cgroup v2 limits (when the machine delegates them)\n"
+int sandbox_option(struct sandbox_options *o, int opt, const char *arg);
+int sandbox_config_key(const char *path, const char *key, struct json_t *v,
+		       struct sandbox_options *o, struct jv_error *e);
+void sandbox_options_merge(struct sandbox_options *o, const struct sandbox_options *cli);
+void sandbox_options_init(struct sandbox_options *o);
+void sandbox_options_free(struct sandbox_options *o);

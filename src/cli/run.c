@@ -21,6 +21,7 @@ static void usage(FILE *f)
 	      "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
 	      "                             closed: the syscall fails with EPERM\n"
 	      LOG_USAGE
+	      SANDBOX_USAGE
 	      "  -h, --help                 this help\n"
 	      "  -V, --version              print the version\n",
 	      f);
@@ -61,6 +62,7 @@ void run_options_free(struct run_options *o)
 			free(*p);
 	free(o->command);
 	log_options_free(&o->log);
+	sandbox_options_free(&o->sb);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -97,6 +99,7 @@ int cmd_run(int argc, char **argv)
 		{"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"hook-failure", required_argument, NULL, OPT_FAILURE},
 		LOG_LONGOPTS,
+		SANDBOX_LONGOPTS,
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -106,6 +109,8 @@ int cmd_run(int argc, char **argv)
 	const char *config = NULL;
 	int c;
 	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
+	sandbox_options_init(&cli.sb);
+	sandbox_options_init(&o.sb);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+s:c:hVo:e:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -117,6 +122,12 @@ int cmd_run(int argc, char **argv)
 		case OPT_LOG_SOCKET_BUFFER:
 		case OPT_STRING_LIMIT:
 			if (log_option(&cli.log, c, optarg) < 0) {
+				run_options_free(&cli);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_SB_ISOLATE ... OPT_SB_PIDS:
+			if (sandbox_option(&cli.sb, c, optarg) < 0) {
 				run_options_free(&cli);
 				return EXIT_USAGE;
 			}
@@ -177,6 +188,7 @@ int cmd_run(int argc, char **argv)
 	if (cli.fail_closed >= 0)
 		o.fail_closed = cli.fail_closed;
 	log_options_merge(&o.log, &cli.log);
+	sandbox_options_merge(&o.sb, &cli.sb);
 	run_options_free(&cli);
 
 	char **prog = argv + optind;
@@ -197,6 +209,11 @@ int cmd_run(int argc, char **argv)
 	/* The log first: a log socket nobody listens on stops us here. */
 	if (log_options_open(&o.log, &e) < 0) {
 		jv_err_print(&e);
+		return EXIT_USAGE;
+	}
+	if (sandbox_prepare(&o.sb, &e) < 0) {
+		jv_err_print(&e);
+		log_close();
 		return EXIT_USAGE;
 	}
 	/* Fork first, while jvisor is single-threaded; the engine starts threads. */

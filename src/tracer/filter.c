@@ -12,12 +12,20 @@
 
 #include "common/util.h"
 #include "log/log.h"
+#include "sandbox/policy.h"
 #include "tracer/internal.h"
 
 static void release_ctx(scmp_filter_ctx *ctx)
 {
 	if (*ctx)
 		seccomp_release(*ctx);
+}
+
+/* Syscalls that stop for the hooks or the log (RET_TRACE with JV_TRACE_DATA). */
+static bool trapped(int nr)
+{
+	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || log_wants(nr) ||
+	       nr == __NR_clone3;
 }
 
 int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
@@ -34,8 +42,7 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
 		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
-		bool trap = hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) ||
-			    log_wants(nr) || nr == __NR_clone3;
+		bool trap = trapped(nr);
 		if (nr == __NR_clone) {
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
 					     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, CLONE_UNTRACED));
@@ -53,6 +60,9 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 				      nr);
 		}
 	}
+	/* The sandbox policy's denials (src/sandbox/policy.c). */
+	if (policy_add_rules(ctx, trapped, e) < 0)
+		return -1;
 	_cleanup_close_ int fd = memfd_create("jvisor-filter", MFD_CLOEXEC);
 	if (fd < 0)
 		return jv_err(e, errno, "memfd_create");

@@ -11,6 +11,7 @@
 
 #include "common/util.h"
 #include "log/log.h"
+#include "sandbox/policy.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
@@ -104,6 +105,25 @@ static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
 	return (flags & CLONE_UNTRACED) != 0;
 }
 
+/* The sandbox policy (src/sandbox/policy.c): true when it denied the call. */
+static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const uint64_t *raw)
+{
+	uint64_t a[6];
+	for (int i = 0; i < 6; i++)
+		a[i] = abi == SYS_ABI_I386 ? (uint32_t)raw[i] : raw[i];
+	const char *why = "";
+	int err = policy_check(t->tid, native, a, &why);
+	if (!err)
+		return false;
+	policy_report(t->tgid, t->tid, native, abi, err, why);
+	skip_syscall(t, -err);
+	t->guard_clone = false;
+	t->at_entry_stop = false;
+	t->in_syscall = false;
+	resume(t, 0);
+	return true;
+}
+
 static void on_seccomp_stop(struct thread *t)
 {
 	struct __ptrace_syscall_info si;
@@ -112,7 +132,7 @@ static void on_seccomp_stop(struct thread *t)
 		resume(t, 0);
 		return;
 	}
-	if (si.seccomp.ret_data != JV_TRACE_DATA) {
+	if (si.seccomp.ret_data != JV_TRACE_DATA && si.seccomp.ret_data != JV_POLICY_DATA) {
 		/* A RET_TRACE of the program's own filter: behave as if untraced. */
 		skip_syscall(t, -ENOSYS);
 		resume(t, 0);
@@ -137,6 +157,12 @@ static void on_seccomp_stop(struct thread *t)
 		 * never let it slip past the hook. */
 		skip_syscall(t, -ENOSYS);
 		resume(t, 0);
+		return;
+	}
+	if (policy_watches(native) && policy_stop(t, native, abi, si.seccomp.args))
+		return;
+	if (si.seccomp.ret_data == JV_POLICY_DATA) {
+		resume(t, 0); /* allowed by the policy, and neither hooked nor logged */
 		return;
 	}
 	if (t->pass_sysno == native) {

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "sandbox/sandbox.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
@@ -73,14 +74,13 @@ int tracer_spawn(char *const argv[], struct jv_error *e)
 		close(p[1]);
 		return jv_err(e, errno, "pipe");
 	}
-	pid_t pid = fork();
+	pid_t pid = sandbox_fork(e); /* fork(), or the program inside --isolate's namespaces */
 	if (pid < 0) {
-		int err = errno;
 		close(p[0]);
 		close(p[1]);
 		close(ep[0]);
 		close(ep[1]);
-		return jv_err(e, err, "fork");
+		return -1;
 	}
 	if (pid == 0) {
 		close(p[1]);

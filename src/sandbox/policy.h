@@ -1,0 +1,33 @@
+/* The sandbox policy: syscalls the program may not make (docs/sandbox.md).
+ * Always on; the table can be changed with `--policy FILE.json`. Denied
+ * syscalls are trapped with RET_TRACE and JV_POLICY_DATA (they are rare), the
+ * tracer asks policy_check() and fails them; allowed calls never stop. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* RET_DATA of the policy's RET_TRACE rules (the hooks' rules use JV_TRACE_DATA). */
+#define JV_POLICY_DATA 0x4a50
+
+/* Replace the default table by the one of a JSON file (docs/sandbox.md). */
+int policy_load(const char *path, struct jv_error *e);
+/* The program runs in its own pid namespace (--isolate): rules that keep it
+ * from signalling or reading jvisor by pid are left to the namespace. */
+void policy_set_isolated(bool isolated);
+/* Add the policy's rules to a libseccomp filter; syscalls for which trapped(nr)
+ * is true already stop for hooks (the tracer checks the policy there too). */
+int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e);
+/* Does the policy look at native syscall nr (at any stop)? */
+bool policy_watches(int nr);
+/* Decide a syscall of thread tid (native number, arguments as the program
+ * passed them). Returns 0 to allow it or the errno it fails with; *reason
+ * says why. */
+int policy_check(pid_t tid, int nr, const uint64_t args[6], const char **reason);
+/* A denial: a warning on stderr (the first few of each syscall) and a log record. */
+void policy_report(pid_t pid, pid_t tid, int nr, int abi, int err, const char *reason);
+/* Make jvisor itself hard to reach (not dumpable: no /proc/PID/mem, no ptrace). */
+void policy_protect_supervisor(void);
