@@ -265,6 +265,9 @@ static void *exit_caller(void *arg)
 {
 	(void)arg;
 	static unsigned long x = 42;
+	/* Let the main thread get past pthread_create (jvisor traps clone3) and
+	 * into its sleep, so it can exit while this thread's hook runs. */
+	sleep_ms(50);
 	syscall(SYS_getppid, &x);
 	return NULL;
 }
