@@ -29,6 +29,12 @@ struct run_log_options {
 	long string_limit;   /* --string-limit N */
 };
 
+/* The control socket's settings (controlopts.c); unset: NULL, -1. */
+struct run_control_options {
+	char *addr;   /* --control ADDR */
+	int no_token; /* --control-no-token */
+};
+
 /* Settings of `jvisor run`, filled by the config file then the command line. */
 struct run_options {
 	char **hook_files;
@@ -40,11 +46,13 @@ struct run_options {
 	char **command;          /* from the config's "command" (argv), if any */
 	struct run_log_options log; /* -o, -e, --format, --log-socket... (logopts.c) */
 	struct sandbox_options sb;  /* --isolate, --policy, ... (sandboxopts.c) */
+	struct run_control_options control; /* --control... (controlopts.c) */
 };
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 /* Load a JSON config file into *o. */
 int config_load(const char *path, struct run_options *o, struct jv_error *e);
 void run_options_free(struct run_options *o);
@@ -84,6 +92,24 @@ void log_options_merge(struct run_log_options *o, const struct run_log_options *
 /* Open the log (before the program is spawned). */
 int log_options_open(const struct run_log_options *o, struct jv_error *e);
 void log_options_free(struct run_log_options *o);
+
+/* Control socket options (controlopts.c), as the log's. */
+enum { OPT_CONTROL = 320, OPT_CONTROL_NO_TOKEN };
+#define CONTROL_LONGOPTS                                                                      \
+	{"control", required_argument, NULL, OPT_CONTROL},                                    \
+		{"control-no-token", no_argument, NULL, OPT_CONTROL_NO_TOKEN}
+#define CONTROL_USAGE                                                                         \
+	"      --control ADDR         control socket (jvisor ctl): unix:PATH, unix (a fresh\n"  \
+	"                             private directory), tcp:127.0.0.1:PORT (token file)\n"  \
+	"      --control-no-token     tcp: accept requests without the token (seed clients)\n"
+int control_option(struct run_control_options *o, int opt, const char *arg);
+int control_config_key(const char *path, const char *key, struct json_t *v,
+		       struct run_control_options *o, struct jv_error *e);
+void control_options_merge(struct run_control_options *o, const struct run_control_options *cli);
+/* Start the control server when --control was given (after tracer_release). */
+int control_options_start(const struct run_control_options *o, unsigned timeout_ms,
+			  int fail_closed, struct jv_error *e);
+void control_options_free(struct run_control_options *o);
 
 /* Parse a time limit in ms (1..3600000); -1 on error. */
 long parse_timeout_ms(const char *s);

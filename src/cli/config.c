@@ -143,6 +143,8 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e)
 		} else {
 			int r = log_config_key(path, key, v, &o->log, e);
 			if (r == 0)
+				r = control_config_key(path, key, v, &o->control, e);
+			if (r == 0)
 				r = sandbox_config_key(path, key, v, &o->sb, e);
 			if (r < 0)
 				return -1;
@@ -151,7 +153,8 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e)
 					      "%s: unknown key '%s' (known: hooks, callbacks, "
 					      "hook-timeout, hook-failure, command, log, trace, format, "
 					      "log-socket, log-socket-full, log-socket-buffer, "
-					      "string-limit, and the sandbox's: isolate, policy, rootfs, "
+					      "string-limit, control, control-no-token, runtime-socket, "
+					      "and the sandbox's: isolate, policy, rootfs, "
 					      "bind, ro-bind, tmpfs, net, hostname, chdir, setenv, clearenv, "
 					      "uid, gid, rlimit, wall-time, cpu-time, memory, pids)",
 					      path, key);

@@ -10,7 +10,8 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  run [options] -- PROGRAM [ARGS...]   run a program under the supervisor\n"
 	      "  check FILE.js...                     validate hook scripts without running anything\n"
-	      "  syscalls [NAME|NUMBER]               list the syscall table, or show one row\n\n"
+	      "  syscalls [NAME|NUMBER]               list the syscall table, or show one row\n"
+	      "  ctl ADDR COMMAND [ARGS]              talk to a running sandbox (--control)\n\n"
 	      "  jvisor COMMAND --help                help on one command\n"
 	      "  jvisor --version\n",
 	      f);
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ctl"))
+		return cmd_ctl(argc - 1, argv + 1);
 	if (!strcmp(cmd, "syscalls"))
 		return cmd_syscalls(argc - 1, argv + 1);
 	fprintf(stderr, "jvisor: unknown command '%s' (see jvisor --help)\n", cmd);

@@ -4,8 +4,10 @@
 #include <limits.h>
 
 #include "cli/cli.h"
+#include "control/control.h"
 #include "js/js.h"
 #include "log/log.h"
+#include "tracer/grow.h"
 #include "tracer/tracer.h"
 
 static void usage(FILE *f)
@@ -21,6 +23,7 @@ static void usage(FILE *f)
 	      "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
 	      "                             closed: the syscall fails with EPERM\n"
 	      LOG_USAGE
+	      CONTROL_USAGE
 	      SANDBOX_USAGE
 	      "  -h, --help                 this help\n"
 	      "  -V, --version              print the version\n",
@@ -62,6 +65,7 @@ void run_options_free(struct run_options *o)
 			free(*p);
 	free(o->command);
 	log_options_free(&o->log);
+	control_options_free(&o->control);
 	sandbox_options_free(&o->sb);
 	memset(o, 0, sizeof(*o));
 }
@@ -99,6 +103,7 @@ int cmd_run(int argc, char **argv)
 		{"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"hook-failure", required_argument, NULL, OPT_FAILURE},
 		LOG_LONGOPTS,
+		CONTROL_LONGOPTS,
 		SANDBOX_LONGOPTS,
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -109,6 +114,7 @@ int cmd_run(int argc, char **argv)
 	const char *config = NULL;
 	int c;
 	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
+	cli.control.no_token = o.control.no_token = -1;
 	sandbox_options_init(&cli.sb);
 	sandbox_options_init(&o.sb);
 	optind = 1;
@@ -131,6 +137,10 @@ int cmd_run(int argc, char **argv)
 				run_options_free(&cli);
 				return EXIT_USAGE;
 			}
+			break;
+		case OPT_CONTROL:
+		case OPT_CONTROL_NO_TOKEN:
+			control_option(&cli.control, c, optarg);
 			break;
 		case 's':
 			add_hook_file(&cli, optarg);
@@ -188,6 +198,7 @@ int cmd_run(int argc, char **argv)
 	if (cli.fail_closed >= 0)
 		o.fail_closed = cli.fail_closed;
 	log_options_merge(&o.log, &cli.log);
+	control_options_merge(&o.control, &cli.control);
 	sandbox_options_merge(&o.sb, &cli.sb);
 	run_options_free(&cli);
 
@@ -230,7 +241,14 @@ int cmd_run(int argc, char **argv)
 		log_close();
 		return EXIT_USAGE;
 	}
+	if (control_options_start(&o.control, o.timeout_ms, o.fail_closed, &e) < 0) {
+		/* The program runs already: go on without the control socket. */
+		jv_err_prefix(&e, "control socket");
+		jv_err_print(&e);
+	}
+	tracer_grow_init();
 	int status = tracer_run();
+	control_stop();
 	log_close();
 	unsigned long failures = hooks_failures();
 	if (failures)

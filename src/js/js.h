@@ -20,4 +20,10 @@ int js_load_source(const char *src, const char *url, int line, struct jv_error *
  * (or the script's value when entry is NULL) for (sysno, phase). */
 int js_add_callback(int sysno, enum hook_phase phase, const char *source, const char *entry,
 		    const char *where, struct jv_error *e);
+/* Run source sent through the control socket (src/js/eval.c): *json gets its
+ * final value as JSON text (malloc'd), NULL when it has none (undefined, a
+ * function); errors carry url:line and a time limit overrun says so. */
+int js_eval_json(const char *src, const char *url, char **json, struct jv_error *e);
+/* The name of a hook's function (malloc'd, "" when anonymous). */
+char *js_hook_name(const struct hook *h);
 void js_shutdown(void);

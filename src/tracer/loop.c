@@ -407,6 +407,22 @@ int tracer_wait_thread(struct thread *t, int *status)
 	}
 }
 
+volatile sig_atomic_t tracer_wake;
+void (*tracer_wake_fn)(void);
+
+static void run_wake(void)
+{
+	tracer_wake = 0;
+	if (tracer_wake_fn)
+		tracer_wake_fn();
+}
+
+void tracer_handle(pid_t tid, int status)
+{
+	handle(tid, status);
+	tracer_release_held();
+}
+
 int tracer_run(void)
 {
 	install_forwarding();
@@ -422,10 +438,15 @@ int tracer_run(void)
 		if (tid > 0) {
 			handle(tid, status);
 			tracer_release_held(); /* threads a hook stopped and did not resume */
+			if (tracer_wake)
+				run_wake(); /* a control request (src/control) */
 			continue;
 		}
-		if (errno == EINTR)
+		if (errno == EINTR) {
+			if (tracer_wake)
+				run_wake();
 			continue;
+		}
 		break; /* ECHILD: nothing left to trace */
 	}
 	int err = 0;

@@ -3,6 +3,7 @@
  * thread that called tracer_spawn(). */
 #pragma once
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -41,6 +42,13 @@ int tracer_stop_threads(void *thread, struct jv_error *e);
 /* Let the threads stopped by tracer_stop_threads() go on exactly where they
  * were (blocking syscalls are restarted). Returns how many were resumed. */
 int tracer_resume_threads(void);
+
+/* Wake-up of the loop by another thread (src/control): its signal handler
+ * sets tracer_wake; the loop then calls tracer_wake_fn between two stops. */
+extern volatile sig_atomic_t tracer_wake;
+extern void (*tracer_wake_fn)(void);
+/* Handle one waitpid() status as the loop would (src/tracer/grow.c). */
+void tracer_handle(pid_t tid, int status);
 
 /* The pid of the program jvisor started (logging.c). */
 pid_t tracer_root(void);

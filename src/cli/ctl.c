@@ -1,0 +1,416 @@
+/* jvisor ctl ADDR COMMAND [ARGS]: one request to a running sandbox's control
+ * socket (docs/control.md), its answer printed for humans or as JSON. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "cli/cli.h"
+#include "common/util.h"
+
+char *control_token_file(const char *host, int port, struct jv_error *e);
+
+static void usage(FILE *f)
+{
+	fputs("Usage: jvisor ctl [--json] [--token-file FILE] ADDR COMMAND [ARGS]\n"
+	      "Talk to a sandbox started with `jvisor run --control ADDR`.\n"
+	      "ADDR is unix:PATH (or a path) or tcp:127.0.0.1:PORT (its token file is read).\n\n"
+	      "Commands:\n"
+	      "  load FILE.js                 run a script in the sandbox (it may add hooks)\n"
+	      "  eval SOURCE                  the same with the source given inline\n"
+	      "  hooks                        the hooks registered now\n"
+	      "  accessors                    the accessors scripts can use\n"
+	      "  unhook --all | NAME[:before|after]...  remove hooks\n"
+	      "  ps                           the sandbox's processes and threads\n"
+	      "  kill PID [SIG]               signal a process (-PGID: a group)\n"
+	      "  nice PID [N]                 show or set a process's nice value\n"
+	      "  umask PID [MASK]             show or set a process's umask (octal)\n"
+	      "  stats                        counters\n"
+	      "  config [KEY [VALUE]]         runtime settings\n"
+	      "  send JSON                    send a raw request\n\n"
+	      "Options:\n"
+	      "  --json                       print the answer as JSON\n"
+	      "  --token-file FILE            the TCP token file (default: the one jvisor wrote)\n"
+	      "  --timeout SECONDS            give up waiting for the answer (default 30)\n",
+	      f);
+}
+
+static int connect_addr(const char *addr, const char *token_file, char **token, struct jv_error *e)
+{
+	if (!strncmp(addr, "tcp:", 4)) {
+		const char *hp = addr + 4, *colon = strrchr(hp, ':');
+		if (!colon)
+			return jv_err(e, EINVAL, "%s: expected tcp:HOST:PORT", addr);
+		_cleanup_free_ char *host = strndup(hp, (size_t)(colon - hp));
+		if (!strcmp(host, "localhost"))
+			strcpy(host, "127.0.0.1");
+		int port = atoi(colon + 1);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+		if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+			return jv_err(e, EINVAL, "%s: bad IPv4 address", addr);
+		_cleanup_free_ char *tf =
+		    token_file ? xstrdup(token_file) : control_token_file(host, port, e);
+		_cleanup_free_ char *tok = NULL;
+		if (tf && jv_read_file(tf, &tok) >= 0) {
+			tok[strcspn(tok, "\r\n")] = 0;
+			*token = steal_pointer(&tok);
+		} else if (token_file) {
+			return jv_err(e, errno, "cannot read the token file %s", token_file);
+		}
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return jv_err(e, errno, "socket");
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			int err = errno;
+			close(fd);
+			return jv_err(e, err, "cannot connect to %s", addr);
+		}
+		return fd;
+	}
+	const char *path = !strncmp(addr, "unix:", 5) ? addr + 5 : addr;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return jv_err(e, ENAMETOOLONG, "%s", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jv_err(e, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+		close(fd);
+		return jv_err(e, err, "cannot connect to %s", path);
+	}
+	return fd;
+}
+
+static json_t *request(const char *type)
+{
+	json_t *r = json_object();
+	json_object_set_new(r, "type", json_string(type));
+	json_object_set_new(r, "payload", json_object());
+	return r;
+}
+
+static json_t *payload(json_t *r)
+{
+	return json_object_get(r, "payload");
+}
+
+static bool parse_long(const char *s, long *v, int base)
+{
+	char *end;
+	errno = 0;
+	*v = strtol(s, &end, base);
+	return !errno && end != s && !*end;
+}
+
+/* Build the request of COMMAND ARGS; NULL after printing a usage error. */
+static json_t *build(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	json_t *r = NULL;
+	long v;
+	if (!strcmp(cmd, "load") && argc == 2) {
+		_cleanup_free_ char *src = NULL;
+		if (jv_read_file(argv[1], &src) < 0) {
+			fprintf(stderr, "jvisor ctl: cannot read %s: %s\n", argv[1],
+				strerror(errno));
+			return NULL;
+		}
+		r = request("change-state");
+		json_t *s = json_string(src);
+		if (!s) {
+			fprintf(stderr, "jvisor ctl: %s is not UTF-8 text\n", argv[1]);
+			json_decref(r);
+			return NULL;
+		}
+		json_object_set_new(payload(r), "source", s);
+		return r;
+	}
+	if (!strcmp(cmd, "eval") && argc == 2) {
+		r = request("change-state");
+		json_object_set_new(payload(r), "source", json_string(argv[1]));
+		return r;
+	}
+	if (!strcmp(cmd, "hooks") && argc == 1)
+		return request("current-hooks");
+	if (!strcmp(cmd, "accessors") && argc == 1)
+		return request("accessors-info");
+	if (!strcmp(cmd, "ps") && argc == 1)
+		return request("ps");
+	if (!strcmp(cmd, "stats") && argc == 1)
+		return request("stats");
+	if (!strcmp(cmd, "unhook") && argc >= 2) {
+		r = request("unregister-hooks");
+		if (argc == 2 && !strcmp(argv[1], "--all")) {
+			json_object_set_new(payload(r), "options", json_string("all"));
+			return r;
+		}
+		json_t *list = json_array();
+		for (int i = 1; i < argc; i++) {
+			_cleanup_free_ char *name = xstrdup(argv[i]);
+			char *colon = strchr(name, ':');
+			json_t *it = json_object();
+			if (colon) {
+				*colon = 0;
+				if (strcmp(colon + 1, "before") && strcmp(colon + 1, "after")) {
+					fprintf(
+					    stderr,
+					    "jvisor ctl: unhook %s: expected NAME[:before|after]\n",
+					    argv[i]);
+					json_decref(it);
+					json_decref(list);
+					json_decref(r);
+					return NULL;
+				}
+				json_object_set_new(it, "type", json_string(colon + 1));
+			}
+			json_object_set_new(it, "sysno",
+					    parse_long(name, &v, 10) ? json_integer(v)
+								     : json_string(name));
+			json_array_append_new(list, it);
+		}
+		json_object_set_new(payload(r), "options", json_string("list"));
+		json_object_set_new(payload(r), "list", list);
+		return r;
+	}
+	if ((!strcmp(cmd, "kill") && (argc == 2 || argc == 3)) ||
+	    ((!strcmp(cmd, "nice") || !strcmp(cmd, "umask")) && (argc == 2 || argc == 3))) {
+		if (!parse_long(argv[1], &v, 10)) {
+			fprintf(stderr, "jvisor ctl: %s: '%s' is not a pid\n", cmd, argv[1]);
+			return NULL;
+		}
+		r = request(cmd);
+		json_object_set_new(payload(r), "pid", json_integer(v));
+		if (argc == 3) {
+			const char *key = cmd[0] == 'k'	  ? "signal"
+					  : cmd[0] == 'n' ? "value"
+							  : "mask";
+			json_t *val;
+			if (cmd[0] == 'u')
+				val = json_string(argv[2]);
+			else if (parse_long(argv[2], &v, 10))
+				val = json_integer(v);
+			else if (cmd[0] == 'k')
+				val = json_string(argv[2]);
+			else {
+				fprintf(stderr, "jvisor ctl: nice: '%s' is not a number\n",
+					argv[2]);
+				json_decref(r);
+				return NULL;
+			}
+			json_object_set_new(payload(r), key, val);
+		}
+		return r;
+	}
+	if (!strcmp(cmd, "config") && argc <= 3) {
+		r = request("config");
+		if (argc >= 2)
+			json_object_set_new(payload(r), "key", json_string(argv[1]));
+		if (argc == 3)
+			json_object_set_new(payload(r), "value", json_string(argv[2]));
+		return r;
+	}
+	if (!strcmp(cmd, "send") && argc == 2) {
+		json_error_t je;
+		r = json_loads(argv[1], JSON_DECODE_ANY, &je);
+		if (!r) {
+			fprintf(stderr, "jvisor ctl: send: invalid JSON: %s\n", je.text);
+			return NULL;
+		}
+		return r;
+	}
+	if (!strcmp(cmd, "trace") || !strcmp(cmd, "events")) {
+		fprintf(stderr, "jvisor ctl: %s is not available yet (see docs/control.md)\n", cmd);
+		return NULL;
+	}
+	fprintf(stderr,
+		"jvisor ctl: unknown command or wrong arguments: %s (see jvisor ctl --help)\n",
+		cmd);
+	return NULL;
+}
+
+static void print_human(const char *cmd, json_t *a)
+{
+	const char *msg = json_string_value(json_object_get(a, "message"));
+	json_t *p = json_object_get(a, "payload");
+	size_t i;
+	json_t *it;
+	if (!strcmp(cmd, "hooks") && json_is_array(p)) {
+		if (!json_array_size(p))
+			puts("no hooks");
+		json_array_foreach (p, i, it) {
+			const char *ep = json_string_value(json_object_get(it, "entry-point"));
+			printf("%-4lld %-16s %-6s %s%s%s  calls=%lld\n",
+			       json_integer_value(json_object_get(it, "id")),
+			       json_string_value(json_object_get(it, "name")),
+			       json_string_value(json_object_get(it, "type")),
+			       json_string_value(json_object_get(it, "source")),
+			       ep && *ep ? " " : "", ep ? ep : "",
+			       json_integer_value(json_object_get(it, "calls")));
+		}
+		return;
+	}
+	if (!strcmp(cmd, "ps") && json_is_array(p)) {
+		printf("%7s %7s %-5s %7s  %s\n", "PID", "PPID", "STATE", "THREADS", "COMMAND");
+		json_array_foreach (p, i, it) {
+			printf("%7lld %7lld %-5s %7zu  ",
+			       json_integer_value(json_object_get(it, "pid")),
+			       json_integer_value(json_object_get(it, "ppid")),
+			       json_string_value(json_object_get(it, "state")),
+			       json_array_size(json_object_get(it, "threads")));
+			size_t k;
+			json_t *arg;
+			json_array_foreach (json_object_get(it, "argv"), k, arg)
+				printf("%s%s", k ? " " : "", json_string_value(arg));
+			putchar('\n');
+		}
+		return;
+	}
+	if (!strcmp(cmd, "accessors") && json_is_array(p)) {
+		json_array_foreach (p, i, it)
+			puts(json_string_value(it));
+		return;
+	}
+	if (msg && *msg)
+		puts(msg);
+	bool show = !strcmp(cmd, "stats") || !strcmp(cmd, "config") || !strcmp(cmd, "send") ||
+		    !strcmp(cmd, "load") || !strcmp(cmd, "eval");
+	if (show && p && !json_is_null(p) && (!json_is_object(p) || json_object_size(p) > 0)) {
+		if (json_is_string(p)) {
+			puts(json_string_value(p));
+		} else {
+			char *s = json_dumps(p, JSON_INDENT(2) | JSON_ENCODE_ANY);
+			if (s)
+				puts(s);
+			free(s);
+		}
+	}
+}
+
+int cmd_ctl(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"token-file", required_argument, NULL, 't'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	bool as_json = false;
+	const char *token_file = NULL;
+	long timeout_s = 30;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			as_json = true;
+			break;
+		case 't':
+			token_file = optarg;
+			break;
+		case 'T':
+			if (!parse_long(optarg, &timeout_s, 10) || timeout_s < 1) {
+				fprintf(stderr,
+					"jvisor ctl: --timeout: '%s' is not a number of seconds\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fputs("Try 'jvisor ctl --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	/* Options after ADDR or COMMAND too (a PID like -9 is not one). */
+	int k = optind;
+	for (int i = optind; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			as_json = true;
+		else if (!strcmp(argv[i], "--token-file") && i + 1 < argc)
+			token_file = argv[++i];
+		else
+			argv[k++] = argv[i];
+	}
+	argc = k;
+	if (argc - optind < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *addr = argv[optind];
+	const char *cmd = argv[optind + 1];
+	json_auto_t *req = build(argc - optind - 1, argv + optind + 1);
+	if (!req)
+		return EXIT_USAGE;
+	struct jv_error e;
+	_cleanup_free_ char *token = NULL;
+	_cleanup_close_ int fd = connect_addr(addr, token_file, &token, &e);
+	if (fd < 0) {
+		jv_err_print(&e);
+		return EXIT_USAGE;
+	}
+	if (token && json_is_object(req) && !json_object_get(req, "token"))
+		json_object_set_new(req, "token", json_string(token));
+	_cleanup_free_ char *dump = json_dumps(req, JSON_COMPACT | JSON_ENCODE_ANY);
+	_cleanup_free_ char *line = dump ? xasprintf("%s\n", dump) : NULL;
+	signal(SIGPIPE, SIG_IGN);
+	if (!line || jv_write_all(fd, line, strlen(line)) < 0) {
+		fprintf(stderr, "jvisor ctl: cannot send the request: %s\n", strerror(errno));
+		return 1;
+	}
+	/* One answer line. */
+	size_t len = 0, cap = 65536;
+	_cleanup_free_ char *buf = xmalloc(cap);
+	uint64_t deadline = jv_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	for (;;) {
+		if (memchr(buf, '\n', len))
+			break;
+		struct pollfd pfd = {fd, POLLIN, 0};
+		uint64_t now = jv_now_ns();
+		if (now >= deadline) {
+			fprintf(stderr, "jvisor ctl: no answer within %ld s\n", timeout_s);
+			return 1;
+		}
+		int pr = poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		if (len + 4096 > cap)
+			buf = xrealloc(buf, cap *= 2);
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = 0;
+	json_error_t je;
+	json_auto_t *a = json_loads(buf, JSON_DISABLE_EOF_CHECK, &je);
+	if (!a) {
+		fprintf(stderr, "jvisor ctl: bad answer from the sandbox: %s\n",
+			len ? je.text : "connection closed");
+		return 1;
+	}
+	bool ok = !strcmp(json_string_value(json_object_get(a, "type")) ?: "", "ok");
+	if (as_json) {
+		char *s = json_dumps(a, JSON_COMPACT);
+		puts(s ? s : "null");
+		free(s);
+	} else if (ok) {
+		print_human(cmd, a);
+	} else {
+		const char *m = json_string_value(json_object_get(a, "message"));
+		fprintf(stderr, "jvisor ctl: %s\n", m ? m : "error");
+	}
+	return ok ? 0 : 1;
+}

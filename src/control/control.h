@@ -1,0 +1,25 @@
+/* The control socket: a running sandbox is changed through it (load or
+ * remove hooks, signal, renice, umask, list processes). docs/control.md.
+ *
+ * The server runs in a thread of its own (socket I/O and JSON parsing); what
+ * needs the tracer is handed to the tracer's thread, which it wakes with a
+ * signal (waitpid returns EINTR) and which answers between two stops. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+struct control_options {
+	const char *addr;    /* "unix:PATH", "tcp:127.0.0.1:PORT"; NULL: a fresh unix socket */
+	bool no_token;	     /* tcp: let clients in without the token (the seed's client) */
+	unsigned timeout_ms; /* the hook time limit, reported by `config` */
+	int fail_closed;     /* the hook failure policy at start */
+};
+
+/* Start the server; call on the tracer's thread after tracer_release(). The
+ * address (and the token file) is printed on stderr. */
+int control_start(const struct control_options *o, struct jv_error *e);
+/* Stop the server (the program has ended): pending requests are answered
+ * with an error, the socket and its directory are removed. */
+void control_stop(void);

@@ -1,0 +1,550 @@
+/* The control server: a thread of its own does the socket I/O and the
+ * framing; each request is handed to the tracer's thread (one at a time),
+ * which is woken with CONTROL_SIGNAL (waitpid returns EINTR) and answers
+ * between two stops. The signal is sent again every few milliseconds until
+ * the tracer has taken the request: that closes the race of a signal that
+ * arrives just before the tracer blocks in waitpid. A slow client only ever
+ * waits for its own answers: writes are non-blocking and buffered. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "control/internal.h"
+#include "control/proto.h"
+#include "tracer/tracer.h"
+
+#define CONTROL_SIGNAL (SIGRTMIN + 4)
+#define MAX_CLIENTS 64
+#define OUT_HIGH (1024 * 1024)	   /* stop reading from a client that does not read */
+#define OUT_MAX (16 * 1024 * 1024) /* ... and drop it past this */
+#define SEED_LINGER_NS (100 * 1000 * 1000ull)
+
+struct control_options control_opts;
+char *control_addr_shown;
+
+struct client {
+	int fd;
+	struct proto_in in;
+	char *out;
+	size_t out_len, out_off;
+	bool eof;		/* the peer closed its side */
+	bool close_after;	/* close once the output is written */
+	uint64_t seed_close_at; /* a request without newline was answered: close then,
+				   unless more comes (its newline in a later segment) */
+	bool authed;
+};
+
+static pthread_t server;
+static bool running;
+static int listen_fd = -1;
+static int wake_pipe[2] = {-1, -1};
+static bool is_tcp;
+static char token[65];
+static char *dir_made;	 /* directory we created (removed at the end) */
+static char *sock_path;	 /* unix socket we bound */
+static char *token_path; /* token file we wrote */
+static pid_t tracer_tid;
+
+/* The one request in flight between the server and the tracer. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static json_t *slot_req, *slot_answer;
+static bool slot_taken, slot_done, stopping;
+
+static void on_wake_signal(int sig)
+{
+	(void)sig;
+	tracer_wake = 1;
+}
+
+/* On the tracer's thread (tracer_wake_fn): run the request waiting, if any. */
+static void drain(void)
+{
+	pthread_mutex_lock(&lock);
+	json_t *req = slot_req && !slot_taken ? slot_req : NULL;
+	if (req)
+		slot_taken = true;
+	pthread_mutex_unlock(&lock);
+	if (!req)
+		return;
+	json_t *a = control_exec(req);
+	pthread_mutex_lock(&lock);
+	slot_answer = a;
+	slot_done = true;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+}
+
+static json_t *ask_tracer(json_t *req)
+{
+	pthread_mutex_lock(&lock);
+	slot_req = req;
+	slot_answer = NULL;
+	slot_taken = slot_done = false;
+	while (!slot_taken && !stopping) {
+		syscall(SYS_tgkill, getpid(), tracer_tid, CONTROL_SIGNAL);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 5 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&cond, &lock, &ts);
+	}
+	while (slot_taken && !slot_done)
+		pthread_cond_wait(&cond, &lock); /* the tracer always finishes a request */
+	json_t *a = slot_done ? slot_answer : NULL;
+	slot_req = slot_answer = NULL;
+	slot_taken = slot_done = false;
+	pthread_mutex_unlock(&lock);
+	return a ? a : proto_error("the sandbox has ended");
+}
+
+static bool token_ok(const char *t)
+{
+	if (!t || strlen(t) != strlen(token))
+		return false;
+	unsigned char d = 0;
+	for (size_t i = 0; token[i]; i++)
+		d |= (unsigned char)(t[i] ^ token[i]);
+	return d == 0;
+}
+
+static json_t *answer_request(struct client *c, json_t *req)
+{
+	if (is_tcp && !control_opts.no_token && !c->authed) {
+		json_t *t = json_object_get(req, "token");
+		if (!token_ok(json_string_value(t))) {
+			c->close_after = true;
+			return proto_error("refused: missing or wrong token (the token file was "
+					   "printed when the sandbox started)");
+		}
+		c->authed = true;
+	}
+	json_t *type = json_object_get(req, "type");
+	if (!json_is_string(type))
+		return proto_error(type ? "field 'type' must be a string"
+					: "missing field 'type' (a string)");
+	if (!control_known_type(json_string_value(type)))
+		return proto_error("unknown request type '%s'", json_string_value(type));
+	return ask_tracer(req);
+}
+
+static void queue_out(struct client *c, json_t *a)
+{
+	size_t n;
+	_cleanup_free_ char *line = proto_dump(a, &n);
+	json_decref(a);
+	if (c->out_len + n > OUT_MAX) {
+		c->close_after = c->eof = true; /* a client that never reads: drop it */
+		c->out_len = c->out_off = 0;
+		return;
+	}
+	c->out = xrealloc(c->out, c->out_len + n);
+	memcpy(c->out + c->out_len, line, n);
+	c->out_len += n;
+}
+
+static void process_input(struct client *c)
+{
+	while (!c->close_after && c->out_len - c->out_off < OUT_HIGH) {
+		struct proto_next nx;
+		enum proto_frame f = proto_take(&c->in, c->eof, &nx);
+		if (f == PROTO_MORE)
+			break;
+		if (f == PROTO_ERROR) {
+			queue_out(c, nx.error);
+			if (nx.last)
+				c->close_after = true;
+			continue;
+		}
+		json_t *a = answer_request(c, nx.req);
+		json_decref(nx.req);
+		queue_out(c, a);
+		if (nx.last) /* the seed's style: one object per connection */
+			c->seed_close_at = jv_now_ns() + SEED_LINGER_NS;
+	}
+}
+
+static void flush_out(struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (w <= 0) {
+			c->out_off = c->out_len = 0;
+			c->close_after = c->eof = true;
+			return;
+		}
+		c->out_off += (size_t)w;
+	}
+	c->out_off = c->out_len = 0;
+}
+
+/* Is the peer of a unix connection a process of this sandbox? */
+static bool peer_in_sandbox(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return true;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cr.pid);
+	_cleanup_free_ char *st = NULL;
+	if (jv_read_file(path, &st) < 0)
+		return true; /* gone already: nobody to answer */
+	const char *p = strstr(st, "\nTracerPid:");
+	return !p || atoi(p + 11) == getpid();
+}
+
+static void close_client(struct client *c)
+{
+	/* Unread input would make the close a reset, which can destroy the
+	 * answer before the peer reads it. */
+	shutdown(c->fd, SHUT_WR);
+	char buf[4096];
+	for (int i = 0; i < 256 && recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+		;
+	close(c->fd);
+	proto_in_free(&c->in);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
+	struct client clients[MAX_CLIENTS];
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		memset(&clients[i], 0, sizeof(clients[i]));
+		clients[i].fd = -1;
+	}
+	struct pollfd pfd[MAX_CLIENTS + 2];
+	int map[MAX_CLIENTS + 2];
+	for (;;) {
+		int n = 0;
+		pfd[n++] = (struct pollfd){wake_pipe[0], POLLIN, 0};
+		pfd[n++] = (struct pollfd){listen_fd, POLLIN, 0};
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &clients[i];
+			if (c->fd < 0)
+				continue;
+			short ev = 0;
+			if (!c->eof && !c->close_after && c->out_len - c->out_off < OUT_HIGH)
+				ev |= POLLIN;
+			if (c->out_len > c->out_off)
+				ev |= POLLOUT;
+			map[n] = i;
+			pfd[n++] = (struct pollfd){c->fd, ev, 0};
+		}
+		int timeout = -1;
+		uint64_t now = jv_now_ns();
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			uint64_t at = clients[i].fd >= 0 ? clients[i].seed_close_at : 0;
+			if (!at)
+				continue;
+			int ms = at <= now ? 0 : (int)((at - now) / 1000000) + 1;
+			if (timeout < 0 || ms < timeout)
+				timeout = ms;
+		}
+		if (poll(pfd, (nfds_t)n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents)
+			break; /* control_stop() */
+		if (pfd[1].revents & POLLIN) {
+			int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			int slot = -1;
+			for (int i = 0; fd >= 0 && i < MAX_CLIENTS && slot < 0; i++)
+				if (clients[i].fd < 0)
+					slot = i;
+			if (fd >= 0 && slot < 0) {
+				close(fd); /* too many clients */
+			} else if (fd >= 0) {
+				struct client *c = &clients[slot];
+				c->fd = fd;
+				if (!is_tcp && peer_in_sandbox(fd)) {
+					queue_out(c,
+						  proto_error("refused: the peer is a process of "
+							      "this sandbox"));
+					c->close_after = true;
+				}
+			}
+		}
+		for (int k = 2; k < n; k++) {
+			struct client *c = &clients[map[k]];
+			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+				char buf[65536];
+				ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+				if (r > 0) {
+					c->seed_close_at = 0; /* more came: not the seed's style */
+					proto_feed(&c->in, buf, (size_t)r);
+				} else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+					c->eof = true;
+				process_input(c);
+			}
+			if (c->out_len > c->out_off)
+				flush_out(c);
+			if (c->out_len == c->out_off && !c->close_after && !c->eof)
+				process_input(c); /* requests held back while output was pending */
+			if (c->out_len > c->out_off)
+				flush_out(c);
+			if (c->out_len == c->out_off && (c->close_after || c->eof))
+				close_client(c);
+		}
+		now = jv_now_ns();
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &clients[i];
+			if (c->fd >= 0 && c->seed_close_at && c->seed_close_at <= now) {
+				flush_out(c);
+				close_client(c);
+			}
+		}
+	}
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			close_client(&clients[i]);
+	return NULL;
+}
+
+/* ${XDG_RUNTIME_DIR:-/tmp}/jvisor-UID: where token files live, 0700, ours. */
+char *control_token_dir(struct jv_error *e);
+char *control_token_dir(struct jv_error *e)
+{
+	const char *base = getenv("XDG_RUNTIME_DIR");
+	if (!base || base[0] != '/')
+		base = "/tmp";
+	char *d = xasprintf("%s/jvisor-%u", base, (unsigned)geteuid());
+	if (mkdir(d, 0700) < 0 && errno != EEXIST) {
+		jv_err(e, errno, "cannot create %s", d);
+		free(d);
+		return NULL;
+	}
+	struct stat st;
+	if (lstat(d, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077)) {
+		jv_err(e, EPERM, "%s is not a directory of mode 0700 owned by us", d);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+char *control_token_file(const char *host, int port, struct jv_error *e);
+char *control_token_file(const char *host, int port, struct jv_error *e)
+{
+	_cleanup_free_ char *d = control_token_dir(e);
+	return d ? xasprintf("%s/control-%s-%d.token", d, host, port) : NULL;
+}
+
+static int open_unix(const char *path, struct jv_error *e)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return jv_err(e, ENAMETOOLONG, "control socket path %s", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jv_err(e, errno, "socket");
+	mode_t old = umask(0177);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int err = errno;
+	umask(old);
+	if (r < 0) {
+		close(fd);
+		return jv_err(e, err, "cannot bind the control socket %s", path);
+	}
+	sock_path = xstrdup(path);
+	chmod(path, 0600);
+	return fd;
+}
+
+static int parse_port(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return errno || end == s || *end || v < 0 || v > 65535 ? -1 : (int)v;
+}
+
+static int open_tcp(const char *hostport, struct jv_error *e)
+{
+	const char *colon = strrchr(hostport, ':');
+	if (!colon)
+		return jv_err(e, EINVAL, "control address tcp:%s: expected tcp:127.0.0.1:PORT",
+			      hostport);
+	_cleanup_free_ char *host = strndup(hostport, (size_t)(colon - hostport));
+	int port = parse_port(colon + 1);
+	if (port < 0)
+		return jv_err(e, EINVAL, "control address tcp:%s: bad port", hostport);
+	if (!strcmp(host, "localhost") || !host[0]) {
+		free(host);
+		host = xstrdup("127.0.0.1");
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || (ntohl(sa.sin_addr.s_addr) >> 24) != 127)
+		return jv_err(e, EINVAL,
+			      "control address tcp:%s: only loopback (127.0.0.1) is allowed",
+			      hostport);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jv_err(e, errno, "socket");
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+		close(fd);
+		return jv_err(e, err, "cannot bind the control socket tcp:%s", hostport);
+	}
+	socklen_t len = sizeof(sa);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	port = ntohs(sa.sin_port);
+	control_addr_shown = xasprintf("tcp:%s:%d", host, port);
+	if (control_opts.no_token)
+		return fd;
+	unsigned char rnd[32];
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		close(fd);
+		return jv_err(e, errno, "getrandom");
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+	token_path = control_token_file(host, port, e);
+	if (!token_path) {
+		close(fd);
+		return -1;
+	}
+	int tf = open(token_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (tf < 0 || fchmod(tf, 0600) < 0 || jv_write_all(tf, token, strlen(token)) < 0 ||
+	    jv_write_all(tf, "\n", 1) < 0) {
+		int err = errno;
+		if (tf >= 0)
+			close(tf);
+		close(fd);
+		return jv_err(e, err, "cannot write the token file %s", token_path);
+	}
+	close(tf);
+	return fd;
+}
+
+int control_start(const struct control_options *o, struct jv_error *e)
+{
+	control_opts = *o;
+	const char *addr = o->addr;
+	int fd;
+	is_tcp = addr && !strncmp(addr, "tcp:", 4);
+	if (is_tcp) {
+		fd = open_tcp(addr + 4, e);
+	} else if (addr && strcmp(addr, "unix") && strcmp(addr, "unix:")) {
+		if (strncmp(addr, "unix:", 5) && strchr(addr, ':'))
+			return jv_err(e, EINVAL,
+				      "control address '%s': expected unix:PATH or "
+				      "tcp:127.0.0.1:PORT",
+				      addr);
+		const char *path = !strncmp(addr, "unix:", 5) ? addr + 5 : addr;
+		fd = open_unix(path, e);
+		if (fd >= 0)
+			control_addr_shown = xasprintf("unix:%s", path);
+	} else {
+		const char *base = getenv("TMPDIR");
+		if (!base || base[0] != '/')
+			base = "/tmp";
+		dir_made = xasprintf("%s/jvisor-ctl.XXXXXX", base);
+		if (!mkdtemp(dir_made)) {
+			jv_err(e, errno, "cannot create a directory for the control socket");
+			free(dir_made);
+			dir_made = NULL;
+			return -1;
+		}
+		chmod(dir_made, 0700);
+		_cleanup_free_ char *path = xasprintf("%s/control.sock", dir_made);
+		fd = open_unix(path, e);
+		if (fd >= 0)
+			control_addr_shown = xasprintf("unix:%s", path);
+	}
+	if (fd < 0)
+		return -1;
+	if (listen(fd, 16) < 0) {
+		int err = errno;
+		close(fd);
+		return jv_err(e, err, "listen");
+	}
+	listen_fd = fd;
+	if (pipe2(wake_pipe, O_CLOEXEC) < 0)
+		return jv_err(e, errno, "pipe");
+	tracer_tid = (pid_t)syscall(SYS_gettid);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_wake_signal;
+	sa.sa_flags = 0; /* no SA_RESTART: waitpid returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(CONTROL_SIGNAL, &sa, NULL);
+	sigset_t wake;
+	sigemptyset(&wake);
+	sigaddset(&wake, CONTROL_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	tracer_wake_fn = drain;
+	/* The server thread takes no signal: they are the tracer's. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int r = pthread_create(&server, NULL, serve, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
+		return jv_err(e, r, "cannot start the control thread");
+	running = true;
+	if (is_tcp && control_opts.no_token)
+		jv_warn("control socket %s accepts requests without a token "
+			"(--control-no-token): any local user can change this sandbox",
+			control_addr_shown);
+	if (token_path)
+		jv_warn("control socket %s (token in %s)", control_addr_shown, token_path);
+	else
+		jv_warn("control socket %s", control_addr_shown);
+	return 0;
+}
+
+void control_stop(void)
+{
+	if (!running)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	(void)!write(wake_pipe[1], "x", 1);
+	pthread_join(server, NULL);
+	running = false;
+	tracer_wake_fn = NULL;
+	close(listen_fd);
+	close(wake_pipe[0]);
+	close(wake_pipe[1]);
+	if (sock_path)
+		unlink(sock_path);
+	if (token_path)
+		unlink(token_path);
+	if (dir_made)
+		rmdir(dir_made);
+	free(sock_path);
+	free(token_path);
+	free(dir_made);
+	free(control_addr_shown);
+	sock_path = token_path = dir_made = control_addr_shown = NULL;
+}

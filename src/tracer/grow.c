@@ -1,0 +1,461 @@
+/* Syscalls injected into a running process, and the growth of its seccomp
+ * filter (grow.h).
+ *
+ * One thread of the process is interrupted (PTRACE_INTERRUPT). Stops it was
+ * already making are handled as the loop would (tracer_handle) until the
+ * interrupt's PTRACE_EVENT_STOP arrives. There the registers are saved, the
+ * instruction pointer is set on a `syscall` instruction (the one of the
+ * interrupted call, which will be restarted anyway, or one found in the vDSO
+ * or the program's code) with the injected call's registers; data the call
+ * needs (a sock_fprog) goes below the stack pointer, past the red zone. The
+ * thread runs to the call's exit stop; then memory and registers are put
+ * back (an interrupted call is set up to run again, as the kernel would have
+ * restarted it) and the thread goes on as the loop had left it. Signals that
+ * arrive meanwhile are sent again afterwards. */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "common/util.h"
+#include "log/log.h"
+#include "tracer/grow.h"
+#include "tracer/internal.h"
+#include "tracer/tracer.h"
+
+#define INTERRUPT_WAIT_NS (500 * 1000 * 1000ull)
+#define RED_ZONE 128
+
+static bool trapped[SYS_NR_MAX];
+static bool grow_ready;
+
+static bool wanted(int nr)
+{
+	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || log_wants(nr);
+}
+
+void tracer_grow_init(void)
+{
+	for (int nr = 0; nr < SYS_NR_MAX; nr++)
+		trapped[nr] = wanted(nr) || nr == __NR_clone3;
+	grow_ready = true;
+}
+
+static bool is_restart(int64_t rv)
+{
+	return rv == -512 || rv == -513 || rv == -514 || rv == -516;
+}
+
+/* Blocking wait for one status of tid (EINTR from the control signal is retried). */
+static int wait_tid(pid_t tid, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL);
+		if (r == tid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Wait up to the deadline; 0: got a status; 1: timed out; -1: error (ECHILD). */
+static int wait_tid_deadline(pid_t tid, int *status, uint64_t deadline)
+{
+	long nap_us = 20;
+	for (;;) {
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+		if (r == tid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (jv_now_ns() > deadline)
+			return 1;
+		struct timespec ts = {0, nap_us * 1000};
+		nanosleep(&ts, NULL);
+		if (nap_us < 2000)
+			nap_us *= 2;
+	}
+}
+
+/* An address of the bytes 0f 05 (`syscall`) in executable memory of pid:
+ * the vDSO first, then the other executable mappings. */
+static uint64_t find_syscall_insn(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	_cleanup_free_ char *maps = NULL;
+	if (jv_read_file(path, &maps) < 0)
+		return 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (char *line = maps; line && *line;) {
+			char *nl = strchr(line, '\n');
+			unsigned long lo, hi;
+			char perms[8];
+			if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[2] == 'x' &&
+			    (pass == 1 || strstr(line, "[vdso]")) &&
+			    (nl ? memmem(line, (size_t)(nl - line), "[vsyscall]", 10) == NULL
+				: strstr(line, "[vsyscall]") == NULL)) {
+				size_t len = hi - lo > (1u << 20) ? (1u << 20) : hi - lo;
+				_cleanup_free_ unsigned char *buf = xmalloc(len);
+				struct iovec l = {buf, len}, r = {(void *)lo, len};
+				ssize_t got = process_vm_readv(pid, &l, 1, &r, 1, 0);
+				for (ssize_t i = 0; i + 1 < got; i++)
+					if (buf[i] == 0x0f && buf[i + 1] == 0x05)
+						return lo + (uint64_t)i;
+			}
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+	return 0;
+}
+
+/* Some blocking calls fail with EINTR after a ptrace interrupt instead of
+ * being restarted (signal(7)); as in stop.c, they are run again when no
+ * signal the thread would take is pending. */
+static bool eintr_by_us(pid_t tid, const struct user_regs_struct *r)
+{
+	if ((int64_t)r->rax != -EINTR)
+		return false;
+	switch ((long)r->orig_rax) {
+	case SYS_rt_sigtimedwait:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+	case SYS_semop:
+	case SYS_semtimedop:
+	case SYS_io_getevents:
+		break;
+	default:
+		return false;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	_cleanup_free_ char *st = NULL;
+	if (jv_read_file(path, &st) < 0)
+		return false;
+	const char *p = strstr(st, "\nSigPnd:"), *q = strstr(st, "\nShdPnd:"),
+		   *b = strstr(st, "\nSigBlk:");
+	if (!p || !q || !b)
+		return false;
+	uint64_t pending = strtoull(p + 9, NULL, 16) | strtoull(q + 9, NULL, 16);
+	return !(pending & ~strtoull(b + 9, NULL, 16));
+}
+
+/* Data to put below the stack pointer; build(buf, remote_addr, ctx) fills it. */
+struct blob {
+	size_t len;
+	void (*build)(void *buf, uint64_t remote, void *ctx);
+	void *ctx;
+	int arg; /* this argument gets the remote address; -1: none */
+};
+
+/* Run to the next syscall stop (entry or exit) of t, passing seccomp stops
+ * and holding back signals (collected in sigs). 0, or -1 when it is gone. */
+static int to_syscall_stop(struct thread *t, sigset_t *sigs, int *gone_status)
+{
+	for (;;) {
+		int status;
+		if (wait_tid(t->tid, &status) < 0)
+			return -1;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			*gone_status = status;
+			return -1;
+		}
+		int sig = WSTOPSIG(status);
+		int event = (unsigned)status >> 16;
+		if (!event && sig == (SIGTRAP | 0x80))
+			return 0;
+		if (!event && sig != SIGTRAP)
+			sigaddset(sigs, sig);
+		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
+			return -1;
+	}
+}
+
+/* t sits in our interrupt's stop: run the call in it. */
+static int inject_stopped(struct thread *t, int nr, const uint64_t args[6], const struct blob *b,
+			  int64_t *result, struct jv_error *e)
+{
+	struct user_regs_struct saved, r;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved) < 0)
+		return jv_err(e, errno, "ptrace(PTRACE_GETREGS) of thread %d", (int)t->tid);
+	uint64_t site;
+	if ((int64_t)saved.orig_rax >= 0 &&
+	    (is_restart((int64_t)saved.rax) || eintr_by_us(t->tid, &saved))) {
+		/* Interrupted in a blocking call: the kernel would restart it now. */
+		site = saved.rip - 2;
+		saved.rax = (int64_t)saved.rax == -516 ? (unsigned long long)SYS_restart_syscall
+						       : saved.orig_rax;
+		saved.rip -= 2;
+		saved.orig_rax = (unsigned long long)-1;
+	} else {
+		site = find_syscall_insn(t->tgid);
+		if (!site)
+			return jv_err(e, ENOEXEC, "no syscall instruction found in process %d",
+				      (int)t->tgid);
+	}
+	r = saved;
+	r.rip = site;
+	r.rax = (unsigned long long)nr;
+	r.orig_rax = (unsigned long long)-1;
+	for (int i = 0; i < 6; i++)
+		regs_set_arg(&r, SYS_ABI_X86_64, i, args[i]);
+	_cleanup_free_ void *old = NULL;
+	uint64_t base = 0;
+	if (b && b->len) {
+		base = (saved.rsp - RED_ZONE - b->len) & ~15ull;
+		old = xmalloc(b->len);
+		_cleanup_free_ void *data = xmalloc(b->len);
+		b->build(data, base, b->ctx);
+		struct iovec l = {old, b->len}, rem = {(void *)base, b->len};
+		if (process_vm_readv(t->tid, &l, 1, &rem, 1, 0) != (ssize_t)b->len)
+			return jv_err(e, errno, "reading the stack of thread %d", (int)t->tid);
+		l.iov_base = data;
+		if (process_vm_writev(t->tid, &l, 1, &rem, 1, 0) != (ssize_t)b->len)
+			return jv_err(e, errno, "writing the stack of thread %d", (int)t->tid);
+		if (b->arg >= 0)
+			regs_set_arg(&r, SYS_ABI_X86_64, b->arg, base);
+	}
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) < 0)
+		return jv_err(e, errno, "ptrace(PTRACE_SETREGS) of thread %d", (int)t->tid);
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	int gone = 0;
+	if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0 || to_syscall_stop(t, &sigs, &gone) < 0 ||
+	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0 || to_syscall_stop(t, &sigs, &gone) < 0) {
+		if (gone)
+			tracer_handle(t->tid, gone);
+		return jv_err(e, ESRCH, "thread %d exited during the injection", (int)t->tid);
+	}
+	struct user_regs_struct x;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &x) < 0)
+		return jv_err(e, errno, "ptrace(PTRACE_GETREGS) of thread %d", (int)t->tid);
+	*result = (int64_t)x.rax;
+	if (old) {
+		struct iovec l = {old, b->len}, rem = {(void *)base, b->len};
+		process_vm_writev(t->tid, &l, 1, &rem, 1, 0);
+	}
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &saved) < 0)
+		return jv_err(e, errno, "ptrace(PTRACE_SETREGS) of thread %d", (int)t->tid);
+	ptrace(t->in_syscall ? PTRACE_SYSCALL : PTRACE_CONT, t->tid, 0, 0);
+	for (int s = 1; s < 65; s++)
+		if (sigismember(&sigs, s) == 1)
+			syscall(SYS_tgkill, t->tgid, t->tid, s);
+	return 0;
+}
+
+/* A thread of process pid known to the loop (the leader first). */
+static struct thread *pick_thread(pid_t pid)
+{
+	struct thread *t = thread_get(pid);
+	if (t && t->tgid == pid && !t->gone)
+		return t;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	t = NULL;
+	while (d && (de = readdir(d)) && !t) {
+		struct thread *u = thread_get((pid_t)atoi(de->d_name));
+		if (u && u->tgid == pid && !u->gone)
+			t = u;
+	}
+	if (d)
+		closedir(d);
+	return t;
+}
+
+static int inject_process(pid_t pid, int nr, const uint64_t args[6], const struct blob *b,
+			  int64_t *result, struct jv_error *e)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct thread *t = pick_thread(pid);
+		if (!t)
+			return jv_err(e, ESRCH, "process %d has no thread left", (int)pid);
+		pid_t tid = t->tid;
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+			if (errno == ESRCH)
+				continue; /* exiting, or in a stop the loop has not collected */
+			return jv_err(e, errno, "ptrace(PTRACE_INTERRUPT) of thread %d", (int)tid);
+		}
+		uint64_t deadline = jv_now_ns() + INTERRUPT_WAIT_NS;
+		for (;;) {
+			int status;
+			int w = wait_tid_deadline(tid, &status, deadline);
+			if (w == 1)
+				return jv_err(
+				    e, ETIMEDOUT,
+				    "thread %d of process %d does not stop (uninterruptible "
+				    "wait?)",
+				    (int)tid, (int)pid);
+			if (w < 0)
+				break; /* gone: try another thread */
+			if (WIFSTOPPED(status) && (unsigned)status >> 16 == PTRACE_EVENT_STOP) {
+				int sig = WSTOPSIG(status);
+				if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+				    sig == SIGTTOU) {
+					ptrace(PTRACE_LISTEN, tid, 0, 0);
+					return jv_err(e, EAGAIN,
+						      "process %d is stopped (%s): continue it "
+						      "first",
+						      (int)pid, strsignal(sig));
+				}
+				t = thread_get(tid);
+				if (!t)
+					break;
+				return inject_stopped(t, nr, args, b, result, e);
+			}
+			/* A stop it was making anyway: as the loop would. */
+			tracer_handle(tid, status);
+			if (!thread_get(tid))
+				break;
+		}
+	}
+	return jv_err(e, ESRCH, "process %d: no thread could be stopped", (int)pid);
+}
+
+int tracer_inject_process(pid_t pid, int nr, const uint64_t args[6], int64_t *result,
+			  struct jv_error *e)
+{
+	if (tracer_traced_tgid(pid) != pid)
+		return jv_err(e, ESRCH, "pid %d is not a process of this sandbox", (int)pid);
+	return inject_process(pid, nr, args, NULL, result, e);
+}
+
+/* ---- filter growth ---- */
+
+struct fprog_ctx {
+	struct sock_filter *insns;
+	size_t n;
+};
+
+static void build_fprog(void *buf, uint64_t remote, void *ctx)
+{
+	struct fprog_ctx *c = ctx;
+	struct sock_fprog p = {.len = (unsigned short)c->n,
+			       .filter = (struct sock_filter *)(uintptr_t)(remote + 16)};
+	memset(buf, 0, 16);
+	memcpy(buf, &p, sizeof(p));
+	memcpy((char *)buf + 16, c->insns, c->n * sizeof(*c->insns));
+}
+
+static void release_ctx(scmp_filter_ctx *ctx)
+{
+	if (*ctx)
+		seccomp_release(*ctx);
+}
+
+/* A filter that traps the syscalls of add[] (every x86 ABI) and allows the rest. */
+static int build_filter(const bool *add, struct sock_filter **prog, size_t *len, struct jv_error *e)
+{
+	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return jv_err(e, ENOMEM, "seccomp_init");
+	int r;
+	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
+		return jv_err(e, -r, "seccomp: cannot add the i386 ABI");
+	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
+		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
+	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
+		if (!add[nr])
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
+		if (r < 0) {
+			const char *name = sys_name(nr);
+			return jv_err(e, -r, "seccomp: cannot trap syscall %s (%d)",
+				      name ? name : "?", nr);
+		}
+	}
+	_cleanup_close_ int fd = memfd_create("jvisor-filter", MFD_CLOEXEC);
+	if (fd < 0)
+		return jv_err(e, errno, "memfd_create");
+	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
+		return jv_err(e, -r, "seccomp_export_bpf");
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return jv_err(e, 0, "seccomp_export_bpf produced %lld bytes", (long long)size);
+	_cleanup_free_ struct sock_filter *buf = xmalloc((size_t)size);
+	if (pread(fd, buf, (size_t)size, 0) != size)
+		return jv_err(e, errno, "reading the exported filter");
+	*len = (size_t)size / sizeof(struct sock_filter);
+	*prog = steal_pointer(&buf);
+	return 0;
+}
+
+int tracer_grow_filters(struct jv_error *e)
+{
+	if (!grow_ready)
+		tracer_grow_init();
+	bool add[SYS_NR_MAX] = {0};
+	int n_add = 0;
+	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
+		if (!trapped[nr] && wanted(nr)) {
+			add[nr] = true;
+			n_add++;
+		}
+	}
+	if (!n_add)
+		return 0;
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	size_t len = 0;
+	if (build_filter(add, &prog, &len, e) < 0)
+		return -1;
+	struct fprog_ctx fc = {prog, len};
+	struct blob b = {16 + len * sizeof(*prog), build_fprog, &fc, 2};
+	uint64_t args[6] = {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0, 0, 0, 0};
+	/* Every process, then again for any forked meanwhile from one not yet done. */
+	size_t n_done = 0, cap_done = 16;
+	_cleanup_free_ pid_t *done = xmalloc(cap_done * sizeof(*done));
+	char failed[768] = "";
+	int n_failed = 0;
+	for (int round = 0; round < 4; round++) {
+		_cleanup_free_ pid_t *procs = NULL;
+		size_t n = tracer_processes(&procs);
+		bool fresh = false;
+		for (size_t i = 0; i < n; i++) {
+			bool seen = false;
+			for (size_t k = 0; k < n_done && !seen; k++)
+				seen = done[k] == procs[i];
+			if (seen)
+				continue;
+			fresh = true;
+			if (n_done == cap_done)
+				done = xrealloc(done, (cap_done *= 2) * sizeof(*done));
+			done[n_done++] = procs[i];
+			struct jv_error pe = {0, ""};
+			int64_t rv = 0;
+			int r = inject_process(procs[i], SYS_seccomp, args, &b, &rv, &pe);
+			if (r == 0 && rv == 0)
+				continue;
+			if (r == 0)
+				jv_err(&pe, rv < 0 ? (int)-rv : 0,
+				       rv < 0 ? "process %d: seccomp() failed"
+					      : "process %d: a thread could not be synced",
+				       (int)procs[i]);
+			else if (pe.errnum == ESRCH)
+				continue; /* gone: nothing to change */
+			n_failed++;
+			size_t l = strlen(failed);
+			snprintf(failed + l, sizeof(failed) - l, "%s%s", l ? "; " : "", pe.msg);
+		}
+		if (!fresh)
+			break;
+	}
+	for (int nr = 0; nr < SYS_NR_MAX; nr++)
+		if (add[nr])
+			trapped[nr] = true;
+	if (n_failed)
+		return jv_err(e, 0, "the new filter is not in %d process%s: %s", n_failed,
+			      n_failed == 1 ? "" : "es", failed);
+	return n_add;
+}

@@ -1,0 +1,25 @@
+/* Changing running processes from outside a hook call (src/control): run a
+ * syscall inside a running traced process, and grow the seccomp filter of
+ * every traced process when hooks are added for syscalls it lets through.
+ * On the tracer's thread, between two stops (never inside a hook call). */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/error.h"
+
+/* Remember which syscalls the filter installed at start traps. Call after
+ * tracer_release(). */
+void tracer_grow_init(void);
+/* Syscalls hooked (or logged) now that the installed filters let through:
+ * install one more filter trapping them in every traced process (seccomp
+ * with TSYNC, injected into one thread of each). Returns the number of
+ * syscalls added (0: nothing to do), or -1 with *e naming the processes that
+ * could not be changed (the others are). */
+int tracer_grow_filters(struct jv_error *e);
+/* Run nr(args) in one thread of traced process pid; *result is the raw
+ * result (-errno on failure). */
+int tracer_inject_process(pid_t pid, int nr, const uint64_t args[6], int64_t *result,
+			  struct jv_error *e);
