@@ -451,3 +451,23 @@ def test_log_socket_listener_gone_reconnects(tmp_path):
     conns = lst.records()
     assert len(conns) == 2
     assert [len(calls(c, "getppid")) for c in conns] == [300, 300]
+
+
+def test_log_socket_block_ends_on_sigterm(tmp_path):
+    # A listener that accepts and never reads: with the block policy the program
+    # waits; SIGTERM to jvisor ends that wait within seconds, and says what was lost.
+    lst = Listener(tmp_path, pause=20)
+    p = subprocess.Popen([JVISOR, "run", "-e", "getppid", "--log-socket", lst.addr,
+                          "--log-socket-buffer", "65536", "--", helper("log_loop"), "100000", "0"],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        assert p.poll() is None  # blocked on the listener
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=20)
+        assert time.monotonic() - t0 < 8
+    finally:
+        p.kill()
+    assert p.returncode == 128 + signal.SIGTERM
+    assert re.search(r"\d+ records? dropped \(jvisor was told to end", err)

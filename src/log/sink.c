@@ -35,6 +35,7 @@ struct sink {
 	unsigned backoff_ms;
 	uint64_t next_try_ns;
 	unsigned long dropped, dropped_unreported, reconnects;
+	uint64_t give_up_at; /* ms: when waiting ends after SIGINT/SIGTERM (0 = not yet) */
 };
 
 static struct sink sinks[2];
@@ -294,8 +295,13 @@ static bool sock_wait(struct sink *s, uint64_t deadline_ms)
 		if (sock_push(s))
 			return true;
 		uint64_t now = now_ms();
-		if (log_interrupted && !deadline_ms)
-			deadline_ms = now + GIVE_UP_MS;
+		if (log_interrupted) {
+			/* jvisor is asked to end: one budget for all the waits to come. */
+			if (!s->give_up_at)
+				s->give_up_at = now + GIVE_UP_MS;
+			if (!deadline_ms || s->give_up_at < deadline_ms)
+				deadline_ms = s->give_up_at;
+		}
 		if (deadline_ms && now >= deadline_ms)
 			return false;
 		int wait_ms = 100;
@@ -414,8 +420,12 @@ int sink_close_all(void)
 			rc = -1;
 		}
 		if (s->dropped) {
-			jv_warn("log socket %s: %lu record%s dropped (--log-socket-full drop)",
-				s->name, s->dropped, s->dropped == 1 ? "" : "s");
+			jv_warn("log socket %s: %lu record%s dropped (%s)", s->name, s->dropped,
+				s->dropped == 1 ? "" : "s",
+				s->full == LOG_FULL_DROP
+				    ? "--log-socket-full drop"
+				    : "jvisor was told to end while the listener "
+				      "was not taking them");
 			rc = -1;
 		}
 		if (s->fd >= 0 && close(s->fd) < 0 && !s->is_socket && !s->failed) {
