@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -202,6 +203,16 @@ int main(int argc, char **argv)
 	r = syscall(SYS_gettimeofday, &tv, NULL);
 	expect("gettimeofday", r, "{\"sec\":%ld,\"usec\":%ld},null", (long)tv.tv_sec,
 	       (long)tv.tv_usec);
+	/* timeval (an invalid one: EINVAL before anything is set) */
+	struct timeval bad_tv = {1, 2000000};
+	r = syscall(SYS_settimeofday, &bad_tv, NULL);
+	expect("settimeofday", r, "{\"sec\":1,\"usec\":2000000},null");
+	/* long, flags:ipc */
+	r = syscall(SYS_msgrcv, -1, buf, 10, -5L, IPC_NOWAIT);
+	expect("msgrcv", r, "-1,\"%p\",10,-5,\"IPC_NOWAIT\"", (void *)buf);
+	/* ulong */
+	r = syscall(SYS_sysfs, 3, 0, 0);
+	expect("sysfs", r, "3,0,0");
 	/* A failure: ret -1 and the errno name. */
 	r = syscall(SYS_unlinkat, AT_FDCWD, "/nonexistent/jvisor-log", AT_REMOVEDIR);
 	expect("unlinkat", r, "\"AT_FDCWD\",\"/nonexistent/jvisor-log\",\"AT_REMOVEDIR\"");
