@@ -89,8 +89,26 @@ test: all unit
 	JVISOR=$(abspath $(BUILD)/jvisor) HELPERS=$(abspath $(BUILD)/helpers) \
 		$(PYTHON) -m pytest -q -ra tests
 
-# Everything CI checks: style, the test suite, and the suite again under ASan+UBSan.
-check: format-check test test-asan
+# libFuzzer target of the control protocol's request parser (clang): `make fuzz`
+# runs it for FUZZ_TIME seconds on a copy of tests/fuzz/corpus-proto.
+FUZZ_TIME ?= 20
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Isrc $(shell pkg-config --cflags jansson 2>/dev/null)
+$(BUILD)/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/control/proto.c src/control/proto.h \
+		src/common/util.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_proto.c src/control/proto.c src/common/util.c \
+		$(shell pkg-config --libs jansson 2>/dev/null)
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz/fuzz_proto
+	rm -rf $(BUILD)/fuzz/corpus && mkdir -p $(BUILD)/fuzz/corpus
+	cp tests/fuzz/corpus-proto/* $(BUILD)/fuzz/corpus/
+	$(BUILD)/fuzz/fuzz_proto -max_total_time=$(FUZZ_TIME) -max_len=8192 -timeout=10 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus
+
+# Everything CI checks: style, the test suite, the suite again under ASan+UBSan, and
+# the fuzz target for FUZZ_TIME seconds.
+check: format-check test test-asan fuzz
 
 # The bundled example: bind() fails with EADDRINUSE under a one-line hook.
 demo: $(BUILD)/jvisor
@@ -110,7 +128,7 @@ format-check:
 
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
-	libjansson-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace
+	libjansson-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang
 deps:
 	apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 
