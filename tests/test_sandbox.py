@@ -152,3 +152,207 @@ def test_int80_denied_call_is_denied_too(tmp_path):
     # i386 bpf (357) through int 0x80 is denied like the native one.
     r = jvisor_run(["--", helper("sb_try"), "int80_bpf"])
     assert r.stdout.strip() == "int80_bpf EPERM", (r.stdout, r.stderr)
+
+
+# ---- limits and environment (with or without --isolate) ----
+
+def test_rlimit_nofile():
+    r = jvisor_run(["--rlimit", "nofile=17", "--", "sh", "-c", "ulimit -n"])
+    assert r.returncode == 0 and r.stdout.strip() == "17", (r.stdout, r.stderr)
+
+
+def test_rlimit_fsize(tmp_path):
+    r = jvisor_run(["--rlimit", "fsize=1000", "--", PYTHON, "-c",
+                    "import os, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+                    "fd = os.open('big', os.O_WRONLY | os.O_CREAT)\n"
+                    "print(os.write(fd, b'x' * 5000))\n"
+                    "try:\n os.write(fd, b'x')\nexcept OSError as e:\n"
+                    " print('EFBIG', e.errno)"], cwd=tmp_path)
+    assert r.stdout.split() == ["1000", "EFBIG", "27"], (r.stdout, r.stderr)
+
+
+def test_bad_rlimit_is_a_usage_error():
+    r = jvisor_run(["--rlimit", "nofile=lots", "--", "true"])
+    assert r.returncode == 2 and "--rlimit nofile=lots" in r.stderr
+
+
+def test_wall_time_kills():
+    t0 = time.monotonic()
+    r = jvisor_run(["--wall-time", "1", "--", "sh", "-c", "sleep 20; echo survived"],
+                   timeout=30)
+    assert time.monotonic() - t0 < 10
+    assert r.returncode == 137 and "survived" not in r.stdout
+    assert "wall-time limit" in r.stderr
+
+
+def test_cpu_time_kills():
+    r = jvisor_run(["--cpu-time", "1", "--", PYTHON, "-c", "while True: pass"], timeout=30)
+    assert r.returncode in (128 + 9, 128 + 24), (r.returncode, r.stderr)  # SIGXCPU/SIGKILL
+
+
+def test_env_and_chdir(tmp_path):
+    r = jvisor_run(["--clearenv", "--setenv", "A=1", "--setenv", "B=two words",
+                    "--chdir", str(tmp_path), "--", "/usr/bin/env"])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert sorted(lines) == ["A=1", "B=two words"], lines
+    r = jvisor_run(["--chdir", str(tmp_path), "--", "pwd"])
+    assert r.stdout.strip() == str(tmp_path)
+
+
+def test_isolate_flags_need_isolate():
+    r = jvisor_run(["--tmpfs", "/mnt", "--", "true"])
+    assert r.returncode == 2 and "need --isolate" in r.stderr
+
+
+def test_cgroup_limits_message():
+    r = jvisor_run(["--memory", "64M", "--", "true"])
+    if r.returncode == 0:
+        return
+    assert r.returncode == 2 and "cgroup v2" in r.stderr, r.stderr
+
+
+def test_config_keys(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"setenv": ["X=from-config"], "rlimit": ["nofile=33"],
+                               "clearenv": True}))
+    r = jvisor_run(["-c", str(cfg), "--", "/bin/sh", "-c", "echo $X; ulimit -n"])
+    assert r.stdout.split() == ["from-config", "33"], (r.stdout, r.stderr)
+    cfg.write_text(json.dumps({"net": "cable"}))
+    r = jvisor_run(["-c", str(cfg), "--", "true"])
+    assert r.returncode == 2 and "'net'" in r.stderr
+
+
+# ---- --isolate ----
+
+def isolate(args, cmd, **kw):
+    # The helpers may live under /tmp, which is private inside: bind them.
+    helpers = os.path.dirname(helper("sb_try"))
+    return jvisor_run(["--isolate", "--ro-bind", helpers] + list(args) + ["--"] + list(cmd),
+                      **kw)
+
+
+def test_isolate_shell_with_real_tools(tmp_path):
+    script = ("set -e; id -u; hostname; echo $$; ls /proc | grep -c '^[0-9]' ; "
+              f"{PYTHON} -c 'print(6*7)'; echo hi > /tmp/inside; cat /tmp/inside; "
+              "echo local > here.txt; ")
+    if shutil.which("gcc"):
+        script += "printf 'int main(void){return 5;}' > t.c; gcc t.c -o t; ./t || echo gcc=$?"
+    r = isolate([], ["sh", "-c", script], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert out[0] == str(os.getuid())
+    assert out[1] == "jvisor"
+    assert out[2] == "2"            # pid 1 is the sandbox's init
+    assert int(out[3]) < 10         # only the sandbox's processes
+    assert out[4] == "42" and out[5] == "hi"
+    if shutil.which("gcc"):
+        assert out[6] == "gcc=5"
+    # The working directory is shared with the host, /tmp is private.
+    assert (tmp_path / "here.txt").read_text() == "local\n"
+    assert not os.path.exists("/tmp/inside") or open("/tmp/inside").read() != "hi\n"
+
+
+def test_isolate_host_root_is_read_only(tmp_path):
+    victim = "/jvisor-sandbox-escape-test"
+    r = isolate([], [helper("sb_try"), f"write_file:{victim}", "write_file:/etc/jvisor-x",
+                     f"write_file:{tmp_path}/ok"], cwd=tmp_path)
+    assert r.stdout.split("\n")[:3] == [
+        "write_file EROFS", "write_file EROFS", "write_file ok"], (r.stdout, r.stderr)
+    assert not os.path.exists(victim)
+
+
+def test_isolate_no_network(tmp_path):
+    # A listener on the host: reachable natively, not from inside.
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("0.0.0.0", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    ips = [ip for ip in subprocess.run(["hostname", "-I"], capture_output=True,
+                                       text=True).stdout.split() if "." in ip]
+    try:
+        target = f"{ips[0]}:{port}" if ips else f"127.0.0.1:{port}"
+        r = isolate([], [helper("sb_try"), f"connect:{target}", f"connect:127.0.0.1:{port}"])
+        res = r.stdout.splitlines()
+        assert res[0] != "connect ok", res
+        assert res[1] == "connect ECONNREFUSED", res  # only the sandbox's own lo
+        r = isolate([], ["cat", "/proc/net/dev"])
+        ifaces = [line.split(":")[0].strip() for line in r.stdout.splitlines()[2:]]
+        assert ifaces == ["lo"], ifaces
+    finally:
+        srv.close()
+
+
+def test_isolate_binds_and_tmpfs(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("data\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    r = isolate(["--ro-bind", f"{src}:/mnt/ro"], ["true"], cwd=work)
+    assert r.returncode == 1 and "put a --tmpfs on a parent" in r.stderr, r.stderr
+    r = isolate(["--tmpfs", "/mnt", "--ro-bind", f"{src}:/mnt/ro", "--bind", f"{src}:/mnt/rw",
+                 "--tmpfs", "/mnt/opt",
+                 "--hostname", "box", "--uid", "1234", "--gid", "4321"],
+                ["sh", "-c", "cat /mnt/ro/f; (echo x > /mnt/ro/g) 2>/dev/null || echo ro; "
+                 "echo y > /mnt/rw/h && echo rw; ls /mnt/opt | wc -l; hostname; id -u; id -g"],
+                cwd=work)
+    assert r.stdout.split() == ["data", "ro", "rw", "0", "box", "1234", "4321"], \
+        (r.stdout, r.stderr)
+    assert (src / "h").read_text() == "y\n"
+
+
+def test_isolate_rootfs(tmp_path):
+    root = tmp_path / "root"
+    for d in ("proc", "tmp", "dev", "bin"):
+        (root / d).mkdir(parents=True)
+    shutil.copy(helper("proc_static-static"), root / "bin" / "prog")
+    r = isolate(["--rootfs", str(root)], ["/bin/prog"])
+    native = subprocess.run([helper("proc_static-static")], capture_output=True, timeout=30)
+    assert r.returncode == native.returncode, (r.returncode, r.stderr)
+    r = isolate(["--rootfs", str(root)], ["/bin/sh", "-c", "true"])
+    assert r.returncode == 127  # the host's tools are not in the new root
+
+
+def test_isolate_policy_still_applies():
+    r = isolate([], [helper("sb_try"), "bpf", "unshare", "mount", "getpid"])
+    assert r.stdout.split("\n")[:4] == ["bpf EPERM", "unshare EPERM", "mount EPERM",
+                                        "getpid ok 2"] or \
+        r.stdout.split("\n")[3].startswith("getpid ok"), r.stdout
+
+
+def test_isolate_errors_are_reported():
+    r = isolate(["--bind", "/no/such/dir:/x"], ["true"])
+    assert r.returncode == 2 and "/no/such/dir" in r.stderr
+
+
+def test_isolate_signal_and_exit_status(tmp_path):
+    p = subprocess.Popen([JVISOR, "run", "--isolate", "--", "sh", "-c",
+                          "trap 'exit 42' TERM; while :; do sleep 0.1; done"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    p.terminate()
+    try:
+        rc = p.wait(timeout=15)
+    finally:
+        p.kill()
+    assert rc == 42
+
+
+@pytest.mark.parametrize("iso", [False, True])
+def test_nothing_survives_jvisor(tmp_path, iso):
+    marker = f"{31.4159 + iso}"
+    args = [JVISOR, "run"] + (["--isolate"] if iso else []) + [
+        "--", "sh", "-c", f"sleep {marker} & sleep {marker} & wait"]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    p.kill()
+    p.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True,
+                              text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left

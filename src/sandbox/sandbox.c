@@ -270,6 +270,18 @@ static int lo_up(void)
 	return r;
 }
 
+/* A mount point that does not exist cannot be made in the host's read-only
+ * tree (that would change the host): say how to get one. */
+static int missing_dir(struct jv_error *e, const char *opt, const char *dst)
+{
+	if (errno == EROFS)
+		return jv_err(e, 0,
+			      "--%s %s: the mount point does not exist and the host's / is "
+			      "read-only (put a --tmpfs on a parent directory first)",
+			      opt, dst);
+	return jv_err(e, errno, "--%s %s: cannot make the mount point", opt, dst);
+}
+
 static int build_root(const char *cwd, struct jv_error *e)
 {
 	const struct sandbox_options *o = opts;
@@ -313,14 +325,16 @@ static int build_root(const char *cwd, struct jv_error *e)
 		const struct sandbox_mount *m = &o->mounts[i];
 		_cleanup_free_ char *dst = xasprintf("/newroot%s", m->dst);
 		if (m->kind == SB_TMPFS) {
-			if (mkdir_p(dst, 0755) < 0 ||
-			    mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+			if (mkdir_p(dst, 0755) < 0)
+				return missing_dir(e, "tmpfs", m->dst);
+			if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 				return jv_err(e, errno, "--tmpfs %s", m->dst);
 			continue;
 		}
 		_cleanup_free_ char *src = host_path(cwd, m->src);
-		if (make_mount_point(src, dst) < 0 ||
-		    mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		if (make_mount_point(src, dst) < 0)
+			return missing_dir(e, m->kind == SB_BIND ? "bind" : "ro-bind", m->dst);
+		if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return jv_err(e, errno, "--%s %s:%s",
 				      m->kind == SB_BIND ? "bind" : "ro-bind", m->src, m->dst);
 		if (m->kind == SB_RO_BIND && set_readonly(dst) < 0)
