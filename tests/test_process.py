@@ -692,7 +692,9 @@ def test_make_j2_as_native(tmp_path, target):
     need("cc")
     make_project(tmp_path / "native")
     make_project(tmp_path / "traced")
-    env = dict(os.environ, LC_ALL="C")
+    # Not a sub-make of the make that runs the tests: it would print its directories.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    env["LC_ALL"] = "C"
     native = subprocess.run(["make", "-j2", target], cwd=tmp_path / "native",
                             capture_output=True, text=True, timeout=120, env=env)
     r = jvisor_run(["--", "make", "-j2", target], hooks=BUSY_HOOKS, tmp_path=tmp_path,
