@@ -129,7 +129,7 @@ format-check:
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
 	libjansson-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
-	bc curl iproute2 procps
+	libclang-rt-14-dev bc curl iproute2 procps
 deps:
 	apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 
