@@ -25,7 +25,7 @@ AT_SUPERVISOR = [
     "tgkill:ppid", "pidfd_open:ppid", "pidfd_signal:ppid", "process_vm_readv:ppid",
     "proc_mem:ppid", "kill:-1",
 ]
-ALLOWED = ["getpid", "fork", "personality:0", "personality:0x0040000", "int80_getpid"]
+ALLOWED = ["getpid", "fork", "personality:0", "personality:0x0040000"]
 
 
 def try_calls(calls, args=(), **kw):
@@ -146,6 +146,23 @@ def test_policy_base_none(tmp_path):
     pol.write_text(json.dumps({"base": "none"}))
     r = jvisor_run(["--policy", str(pol), "--", helper("sb_try"), "bpf"])
     assert r.stdout.strip() != "bpf EPERM"
+
+
+def test_foreign_abi_only_when_hooked_or_logged(tmp_path):
+    assert native(["int80_getpid"])[0].startswith("ok")
+    r = jvisor_run(["--", helper("sb_try"), "int80_getpid", "getpid"])
+    assert r.stdout.split("\n")[:2] == ["int80_getpid ENOSYS", r.stdout.split("\n")[1]]
+    assert r.stdout.split("\n")[1].startswith("getpid ok")
+    assert "syscalls of other ABIs" in r.stderr
+    hooks = 'accessors.AddHookBefore("getpid", function () {});'
+    r = jvisor_run(["--", helper("sb_try"), "int80_getpid"], hooks=hooks, tmp_path=tmp_path)
+    assert r.stdout.startswith("int80_getpid ok"), (r.stdout, r.stderr)
+    r = jvisor_run(["-e", "getpid", "--", helper("sb_try"), "int80_getpid"])
+    assert r.stdout.startswith("int80_getpid ok"), (r.stdout, r.stderr)
+    pol = tmp_path / "p.json"
+    pol.write_text(json.dumps({"foreign-abi": "allow"}))
+    r = jvisor_run(["--policy", str(pol), "--", helper("sb_try"), "int80_getpid"])
+    assert r.stdout.startswith("int80_getpid ok"), (r.stdout, r.stderr)
 
 
 def test_int80_denied_call_is_denied_too(tmp_path):
@@ -307,10 +324,10 @@ def test_isolate_rootfs(tmp_path):
     for d in ("proc", "tmp", "dev", "bin"):
         (root / d).mkdir(parents=True)
     shutil.copy(helper("proc_static-static"), root / "bin" / "prog")
-    r = isolate(["--rootfs", str(root)], ["/bin/prog"])
+    r = jvisor_run(["--isolate", "--rootfs", str(root), "--", "/bin/prog"])
     native = subprocess.run([helper("proc_static-static")], capture_output=True, timeout=30)
     assert r.returncode == native.returncode, (r.returncode, r.stderr)
-    r = isolate(["--rootfs", str(root)], ["/bin/sh", "-c", "true"])
+    r = jvisor_run(["--isolate", "--rootfs", str(root), "--", "/bin/sh", "-c", "true"])
     assert r.returncode == 127  # the host's tools are not in the new root
 
 

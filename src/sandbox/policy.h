@@ -12,6 +12,8 @@
 
 /* RET_DATA of the policy's RET_TRACE rules (the hooks' rules use JV_TRACE_DATA). */
 #define JV_POLICY_DATA 0x4a50
+/* RET_DATA of the stop of a syscall of another ABI (i386, x32) that nothing traps. */
+#define JV_ABI_DATA 0x4a41
 
 /* Replace the default table by the one of a JSON file (docs/sandbox.md). */
 int policy_load(const char *path, struct jv_error *e);
@@ -21,6 +23,14 @@ void policy_set_isolated(bool isolated);
 /* Add the policy's rules to a libseccomp filter; syscalls for which trapped(nr)
  * is true already stop for hooks (the tracer checks the policy there too). */
 int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e);
+/* Put the foreign-ABI rule in front of a filter: i386 and x32 syscalls whose
+ * native twin is not trapped(nr) stop with RET_TRACE(JV_ABI_DATA); the rest
+ * go on to the filter. Without the rule (policy file) *prog is left alone. */
+struct sock_filter;
+int policy_wrap_abi(struct sock_filter **prog, size_t *len, bool (*trapped)(int nr),
+		    struct jv_error *e);
+/* Is a syscall of another ABI with native twin nr denied? (0 or the errno.) */
+int policy_check_abi(int nr, const char **reason);
 /* Does the policy look at native syscall nr (at any stop)? */
 bool policy_watches(int nr);
 /* Decide a syscall of thread tid (native number, arguments as the program

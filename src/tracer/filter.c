@@ -75,6 +75,9 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	if (pread(fd, buf, (size_t)size, 0) != size)
 		return jv_err(e, errno, "reading the exported filter");
 	*len = (size_t)size / sizeof(struct sock_filter);
+	/* Other ABIs: only what is trapped reaches the rules (src/sandbox/policy.c). */
+	if (policy_wrap_abi(&buf, len, trapped, e) < 0)
+		return -1;
 	*prog = steal_pointer(&buf);
 	return 0;
 }

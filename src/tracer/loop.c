@@ -106,13 +106,18 @@ static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
 }
 
 /* The sandbox policy (src/sandbox/policy.c): true when it denied the call. */
-static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const uint64_t *raw)
+static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const uint64_t *raw,
+			bool foreign)
 {
 	uint64_t a[6];
 	for (int i = 0; i < 6; i++)
 		a[i] = abi == SYS_ABI_I386 ? (uint32_t)raw[i] : raw[i];
 	const char *why = "";
-	int err = policy_check(t->tid, native, a, &why);
+	int err = policy_watches(native) ? policy_check(t->tid, native, a, &why) : 0;
+	/* A call of another ABI that nothing traps (or traps any more). */
+	if (!err && foreign && !hooks_wanted(native, HOOK_BEFORE) &&
+	    !hooks_wanted(native, HOOK_AFTER) && !log_wants(native))
+		err = policy_check_abi(native, &why);
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
@@ -132,7 +137,8 @@ static void on_seccomp_stop(struct thread *t)
 		resume(t, 0);
 		return;
 	}
-	if (si.seccomp.ret_data != JV_TRACE_DATA && si.seccomp.ret_data != JV_POLICY_DATA) {
+	if (si.seccomp.ret_data != JV_TRACE_DATA && si.seccomp.ret_data != JV_POLICY_DATA &&
+	    si.seccomp.ret_data != JV_ABI_DATA) {
 		/* A RET_TRACE of the program's own filter: behave as if untraced. */
 		skip_syscall(t, -ENOSYS);
 		resume(t, 0);
@@ -159,7 +165,9 @@ static void on_seccomp_stop(struct thread *t)
 		resume(t, 0);
 		return;
 	}
-	if (policy_watches(native) && policy_stop(t, native, abi, si.seccomp.args))
+	bool foreign = si.seccomp.ret_data == JV_ABI_DATA;
+	if ((foreign || policy_watches(native)) &&
+	    policy_stop(t, native, abi, si.seccomp.args, foreign))
 		return;
 	if (si.seccomp.ret_data == JV_POLICY_DATA) {
 		resume(t, 0); /* allowed by the policy, and neither hooked nor logged */
