@@ -50,9 +50,8 @@ class Sandbox:
         return self.addr[5:]
 
     def stdout(self):
-        self.out.flush()
-        self.out.seek(0)
-        return self.out.read()
+        # Not through self.out: it shares the program's file offset.
+        return (self.tmp / "out.txt").read_text()
 
     def wait_stdout(self, pattern, timeout=10):
         deadline = time.time() + timeout
@@ -355,7 +354,10 @@ def test_sandboxed_process_is_refused(sandboxes, tmp_path):
             "time.sleep(0.5)\n"
             "c = socket.socket(socket.AF_UNIX)\n"
             f"c.connect({str(sock)!r})\n"
-            "c.sendall(b'{\"type\":\"current-hooks\"}')\n"
+            "try:\n"
+            "    c.sendall(b'{\"type\":\"current-hooks\"}')\n"
+            "except OSError:\n"
+            "    pass\n"
             "data = b''\n"
             "while True:\n"
             "    d = c.recv(4096)\n"
@@ -400,4 +402,54 @@ def test_ctl_commands(sandboxes, tmp_path):
     r = ctl(s, "umask", "1", check=False)
     assert r.returncode == 1
     ctl(s, "kill", str(pid), "KILL")
+    assert s.proc.wait(10) == 0
+
+
+def test_growth_restarts_blocking_calls(sandboxes, tmp_path):
+    """The thread interrupted to install the filter was blocked in read() and in
+    clock_nanosleep(): both go on as if nothing happened."""
+    out = open(tmp_path / "out2.txt", "w+")
+    p = subprocess.Popen([JVISOR, "run", "--control", "unix", "--", "sh", "-c",
+                          "read x; echo got $x; sleep 1; echo slept $?"],
+                         stdin=subprocess.PIPE, stdout=out, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        m = re.search(r"control socket (\S+)", line)
+        assert m, line
+        addr = m.group(1)
+        time.sleep(0.5)  # sh is blocked in read()
+
+        def ask(src):
+            r = subprocess.run([JVISOR, "ctl", "--json", addr, "eval", src],
+                               capture_output=True, text=True, timeout=30)
+            a = json.loads(r.stdout)
+            assert a["type"] == "ok", a
+            return a
+
+        assert ask("accessors.AddHookAfter('getuid', () => {})").get("trapped") == 1
+        p.stdin.write("hello\n")
+        p.stdin.flush()
+        time.sleep(0.5)  # now sleep(1) is in clock_nanosleep
+        assert ask("accessors.AddHookAfter('getgid', () => {})").get("trapped") == 1
+        assert p.wait(10) == 0
+        assert (tmp_path / "out2.txt").read_text() == "got hello\nslept 0\n"
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+def test_stopped_process_gets_the_filter_when_continued(sandboxes, tmp_path):
+    s = start(sandboxes, tmp_path, ["--", helper("ctl_spin"), "2"])
+    assert s.wait_stdout(r"ready \d+ \d+")
+    child = int(re.search(r"ready \d+ (\d+)", s.stdout()).group(1))
+    ctl(s, "kill", str(child), "STOP")
+    time.sleep(0.2)
+    a = json.loads(ctl(s, "--json", "eval",
+                       "accessors.AddHookAfter('getuid', () => ({ret: 4242}))").stdout)
+    assert a["type"] == "ok" and "stopped" in a["warning"], a
+    assert s.wait_stdout(r"(?s)(changed \d+ \d+\n.*){3}", timeout=5)
+    assert f"changed {child} " not in s.stdout()
+    ctl(s, "kill", str(child), "CONT")
+    assert s.wait_stdout("all changed", timeout=5), s.stdout()
     assert s.proc.wait(10) == 0

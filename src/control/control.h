@@ -18,7 +18,7 @@ struct control_options {
 };
 
 /* Start the server; call on the tracer's thread after tracer_release(). The
- * address (and the token file) is printed on stderr. */
+ * address (and the token file) is printed on stderr once tracer_run() runs. */
 int control_start(const struct control_options *o, struct jv_error *e);
 /* Stop the server (the program has ended): pending requests are answered
  * with an error, the socket and its directory are removed. */

@@ -42,6 +42,7 @@ struct client {
 	uint64_t seed_close_at; /* a request without newline was answered: close then,
 				   unless more comes (its newline in a later segment) */
 	bool authed;
+	bool refused; /* a peer of the sandbox: input ignored, closed soon */
 };
 
 static pthread_t server;
@@ -67,9 +68,31 @@ static void on_wake_signal(int sig)
 	tracer_wake = 1;
 }
 
+static bool announced;
+
+/* The address on stderr, once the loop runs (its signal handlers are in
+ * place): whoever reads it may signal jvisor at once. */
+static void announce(void)
+{
+	if (is_tcp && control_opts.no_token)
+		jv_warn("control socket %s accepts requests without a token "
+			"(--control-no-token): any local user can change this sandbox",
+			control_addr_shown);
+	if (token_path)
+		jv_warn("control socket %s (token in %s)", control_addr_shown, token_path);
+	else
+		jv_warn("control socket %s", control_addr_shown);
+	pthread_mutex_lock(&lock);
+	announced = true;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+}
+
 /* On the tracer's thread (tracer_wake_fn): run the request waiting, if any. */
 static void drain(void)
 {
+	if (!announced)
+		announce();
 	pthread_mutex_lock(&lock);
 	json_t *req = slot_req && !slot_taken ? slot_req : NULL;
 	if (req)
@@ -85,23 +108,27 @@ static void drain(void)
 	pthread_mutex_unlock(&lock);
 }
 
+static void wake_tracer_and_wait(struct timespec *ts)
+{
+	syscall(SYS_tgkill, getpid(), tracer_tid, CONTROL_SIGNAL);
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_nsec += 5 * 1000 * 1000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&cond, &lock, ts);
+}
+
 static json_t *ask_tracer(json_t *req)
 {
 	pthread_mutex_lock(&lock);
 	slot_req = req;
 	slot_answer = NULL;
 	slot_taken = slot_done = false;
-	while (!slot_taken && !stopping) {
-		syscall(SYS_tgkill, getpid(), tracer_tid, CONTROL_SIGNAL);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 5 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&cond, &lock, &ts);
-	}
+	struct timespec ts;
+	while (!slot_taken && !stopping)
+		wake_tracer_and_wait(&ts);
 	while (slot_taken && !slot_done)
 		pthread_cond_wait(&cond, &lock); /* the tracer always finishes a request */
 	json_t *a = slot_done ? slot_answer : NULL;
@@ -237,6 +264,11 @@ static void *serve(void *arg)
 	}
 	struct pollfd pfd[MAX_CLIENTS + 2];
 	int map[MAX_CLIENTS + 2];
+	struct timespec ts;
+	pthread_mutex_lock(&lock);
+	while (!announced && !stopping)
+		wake_tracer_and_wait(&ts);
+	pthread_mutex_unlock(&lock);
 	for (;;) {
 		int n = 0;
 		pfd[n++] = (struct pollfd){wake_pipe[0], POLLIN, 0};
@@ -246,7 +278,8 @@ static void *serve(void *arg)
 			if (c->fd < 0)
 				continue;
 			short ev = 0;
-			if (!c->eof && !c->close_after && c->out_len - c->out_off < OUT_HIGH)
+			if ((!c->eof && !c->close_after && c->out_len - c->out_off < OUT_HIGH) ||
+			    (c->refused && !c->eof))
 				ev |= POLLIN;
 			if (c->out_len > c->out_off)
 				ev |= POLLOUT;
@@ -285,7 +318,10 @@ static void *serve(void *arg)
 					queue_out(c,
 						  proto_error("refused: the peer is a process of "
 							      "this sandbox"));
-					c->close_after = true;
+					/* Closed a little later: a close with the request
+					 * unread would reset the connection. */
+					c->refused = true;
+					c->seed_close_at = jv_now_ns() + SEED_LINGER_NS;
 				}
 			}
 		}
@@ -294,7 +330,9 @@ static void *serve(void *arg)
 			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) {
 				char buf[65536];
 				ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-				if (r > 0) {
+				if (r > 0 && c->refused) {
+					/* ignored */
+				} else if (r > 0) {
 					c->seed_close_at = 0; /* more came: not the seed's style */
 					proto_feed(&c->in, buf, (size_t)r);
 				} else if (r == 0 || (errno != EAGAIN && errno != EINTR))
@@ -510,14 +548,6 @@ int control_start(const struct control_options *o, struct jv_error *e)
 	if (r != 0)
 		return jv_err(e, r, "cannot start the control thread");
 	running = true;
-	if (is_tcp && control_opts.no_token)
-		jv_warn("control socket %s accepts requests without a token "
-			"(--control-no-token): any local user can change this sandbox",
-			control_addr_shown);
-	if (token_path)
-		jv_warn("control socket %s (token in %s)", control_addr_shown, token_path);
-	else
-		jv_warn("control socket %s", control_addr_shown);
 	return 0;
 }
 

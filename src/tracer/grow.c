@@ -38,6 +38,34 @@
 static bool trapped[SYS_NR_MAX];
 static bool grow_ready;
 
+/* A filter a process could not get yet (it was stopped): given when it runs again. */
+struct pending {
+	pid_t pid;
+	struct sock_filter *prog;
+	size_t len;
+};
+static struct pending *pending;
+static size_t n_pending;
+bool tracer_grow_pending;
+
+static void add_pending(pid_t pid, const struct sock_filter *prog, size_t len)
+{
+	pending = xrealloc(pending, (n_pending + 1) * sizeof(*pending));
+	struct pending *p = &pending[n_pending++];
+	p->pid = pid;
+	p->prog = xmalloc(len * sizeof(*prog));
+	memcpy(p->prog, prog, len * sizeof(*prog));
+	p->len = len;
+	tracer_grow_pending = true;
+}
+
+static void drop_pending(size_t i)
+{
+	free(pending[i].prog);
+	pending[i] = pending[--n_pending];
+	tracer_grow_pending = n_pending > 0;
+}
+
 static bool wanted(int nr)
 {
 	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || log_wants(nr);
@@ -146,8 +174,8 @@ static bool eintr_by_us(pid_t tid, const struct user_regs_struct *r)
 		   *b = strstr(st, "\nSigBlk:");
 	if (!p || !q || !b)
 		return false;
-	uint64_t pending = strtoull(p + 9, NULL, 16) | strtoull(q + 9, NULL, 16);
-	return !(pending & ~strtoull(b + 9, NULL, 16));
+	uint64_t pend = strtoull(p + 9, NULL, 16) | strtoull(q + 9, NULL, 16);
+	return !(pend & ~strtoull(b + 9, NULL, 16));
 }
 
 /* Data to put below the stack pointer; build(buf, remote_addr, ctx) fills it. */
@@ -305,8 +333,8 @@ static int inject_process(pid_t pid, int nr, const uint64_t args[6], const struc
 				    sig == SIGTTOU) {
 					ptrace(PTRACE_LISTEN, tid, 0, 0);
 					return jv_err(e, EAGAIN,
-						      "process %d is stopped (%s): continue it "
-						      "first",
+						      "process %d is stopped (%s): it gets the "
+						      "filter when it continues",
 						      (int)pid, strsignal(sig));
 				}
 				t = thread_get(tid);
@@ -392,10 +420,80 @@ static int build_filter(const bool *add, struct sock_filter **prog, size_t *len,
 	return 0;
 }
 
+static const uint64_t seccomp_args[6] = {
+    SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0, 0, 0, 0};
+
+/* After the injected seccomp(): 0, or -1 with *e filled. */
+static int seccomp_result(pid_t pid, int64_t rv, struct jv_error *e)
+{
+	if (rv == 0)
+		return 0;
+	if (rv < 0)
+		return jv_err(e, (int)-rv, "process %d: seccomp() failed", (int)pid);
+	return jv_err(e, 0, "process %d: thread %lld could not take the filter", (int)pid,
+		      (long long)rv);
+}
+
+bool tracer_grow_at_stop(void *thread)
+{
+	struct thread *t = thread;
+	bool done = false;
+	for (size_t i = 0; i < n_pending;) {
+		if (pending[i].pid != t->tgid) {
+			i++;
+			continue;
+		}
+		struct fprog_ctx fc = {pending[i].prog, pending[i].len};
+		struct blob b = {16 + fc.n * sizeof(*fc.insns), build_fprog, &fc, 2};
+		struct jv_error e;
+		int64_t rv = 0;
+		if (done && ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
+			/* Already resumed by the first one: take it again. */
+			int status;
+			if (wait_tid(t->tid, &status) < 0 || !WIFSTOPPED(status) ||
+			    (unsigned)status >> 16 != PTRACE_EVENT_STOP) {
+				if (thread_get(t->tid))
+					tracer_handle(t->tid, status);
+				return true;
+			}
+		}
+		if (inject_stopped(t, SYS_seccomp, seccomp_args, &b, &rv, &e) < 0 ||
+		    seccomp_result(t->tgid, rv, &e) < 0)
+			jv_warn("control: %s", e.msg);
+		done = true;
+		drop_pending(i);
+	}
+	return done;
+}
+
 int tracer_grow_filters(struct jv_error *e)
 {
 	if (!grow_ready)
 		tracer_grow_init();
+	/* Processes that could not take an earlier filter: try again. */
+	char failed[768] = "";
+	int n_failed = 0;
+	for (size_t i = 0; i < n_pending;) {
+		pid_t pid = pending[i].pid;
+		if (tracer_traced_tgid(pid) != pid) {
+			drop_pending(i);
+			continue;
+		}
+		struct fprog_ctx fc = {pending[i].prog, pending[i].len};
+		struct blob b = {16 + fc.n * sizeof(*fc.insns), build_fprog, &fc, 2};
+		struct jv_error pe = {0, ""};
+		int64_t rv = 0;
+		if (inject_process(pid, SYS_seccomp, seccomp_args, &b, &rv, &pe) == 0 &&
+		    seccomp_result(pid, rv, &pe) == 0) {
+			drop_pending(i);
+			continue;
+		}
+		if (pe.errnum == ESRCH) {
+			drop_pending(i);
+			continue;
+		}
+		i++;
+	}
 	bool add[SYS_NR_MAX] = {0};
 	int n_add = 0;
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
@@ -412,12 +510,9 @@ int tracer_grow_filters(struct jv_error *e)
 		return -1;
 	struct fprog_ctx fc = {prog, len};
 	struct blob b = {16 + len * sizeof(*prog), build_fprog, &fc, 2};
-	uint64_t args[6] = {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0, 0, 0, 0};
 	/* Every process, then again for any forked meanwhile from one not yet done. */
 	size_t n_done = 0, cap_done = 16;
 	_cleanup_free_ pid_t *done = xmalloc(cap_done * sizeof(*done));
-	char failed[768] = "";
-	int n_failed = 0;
 	for (int round = 0; round < 4; round++) {
 		_cleanup_free_ pid_t *procs = NULL;
 		size_t n = tracer_processes(&procs);
@@ -434,16 +529,13 @@ int tracer_grow_filters(struct jv_error *e)
 			done[n_done++] = procs[i];
 			struct jv_error pe = {0, ""};
 			int64_t rv = 0;
-			int r = inject_process(procs[i], SYS_seccomp, args, &b, &rv, &pe);
-			if (r == 0 && rv == 0)
+			int r = inject_process(procs[i], SYS_seccomp, seccomp_args, &b, &rv, &pe);
+			if (r == 0 && seccomp_result(procs[i], rv, &pe) == 0)
 				continue;
-			if (r == 0)
-				jv_err(&pe, rv < 0 ? (int)-rv : 0,
-				       rv < 0 ? "process %d: seccomp() failed"
-					      : "process %d: a thread could not be synced",
-				       (int)procs[i]);
-			else if (pe.errnum == ESRCH)
+			if (r < 0 && pe.errnum == ESRCH)
 				continue; /* gone: nothing to change */
+			if (r < 0 && pe.errnum == EAGAIN)
+				add_pending(procs[i], prog, len); /* stopped: when it goes on */
 			n_failed++;
 			size_t l = strlen(failed);
 			snprintf(failed + l, sizeof(failed) - l, "%s%s", l ? "; " : "", pe.msg);

@@ -4,6 +4,7 @@
  * On the tracer's thread, between two stops (never inside a hook call). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +20,11 @@ void tracer_grow_init(void);
  * syscalls added (0: nothing to do), or -1 with *e naming the processes that
  * could not be changed (the others are). */
 int tracer_grow_filters(struct jv_error *e);
+/* Processes that were stopped (SIGSTOP) when their filter had to grow get
+ * it when they run again: the loop calls tracer_grow_at_stop() at their next
+ * PTRACE_EVENT_STOP that is not a group-stop (true: the thread was resumed). */
+extern bool tracer_grow_pending;
+bool tracer_grow_at_stop(void *thread);
 /* Run nr(args) in one thread of traced process pid; *result is the raw
  * result (-errno on failure). */
 int tracer_inject_process(pid_t pid, int nr, const uint64_t args[6], int64_t *result,

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
+#include "tracer/grow.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
@@ -336,6 +337,8 @@ static void on_event(struct thread *t, int event, int sig)
 			ptrace(PTRACE_LISTEN, t->tid, 0, 0);
 			return;
 		}
+		if (tracer_grow_pending && tracer_grow_at_stop(t))
+			return; /* it missed a filter growth while stopped (grow.c) */
 		break;
 	case PTRACE_EVENT_SECCOMP:
 		on_seccomp_stop(t);
