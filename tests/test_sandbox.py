@@ -373,3 +373,49 @@ def test_nothing_survives_jvisor(tmp_path, iso):
             break
         time.sleep(0.1)
     assert not left
+
+
+def test_isolate_interactive_shell_on_a_terminal():
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(JVISOR, [JVISOR, "run", "--isolate", "--", "sh", "-i"])
+    out = b""
+
+    def read_until(marker, seconds=10):
+        nonlocal out
+        deadline = time.monotonic() + seconds
+        while marker not in out and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.2)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return marker in out
+
+    try:
+        os.write(fd, b"echo in-$((6*7))\n")
+        assert read_until(b"in-42"), out
+        os.write(fd, b"sleep 10\n")
+        time.sleep(0.5)
+        os.write(fd, b"\x03")  # ^C reaches the program's foreground group
+        os.write(fd, b"echo after-$((2*3))\n")
+        assert read_until(b"after-6", 5), out
+        os.write(fd, b"exit 3\n")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            read_until(b"\0", 0.1)
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+        assert done, out
+        assert os.waitstatus_to_exitcode(st) == 3, out
+        assert b"Cannot set tty process group" not in out, out
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)

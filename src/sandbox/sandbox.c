@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 #include "common/util.h"
 #include "sandbox/policy.h"
@@ -445,6 +446,9 @@ static void init_child(int sock, const char *cwd)
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (program_setup(&e) < 0)
 			child_fail(sock, &e);
+		/* A process group of its own, which jvisor makes the terminal's
+		 * foreground group: one outside the pid namespace would read as 0. */
+		setpgid(0, 0);
 		program_announce(sock);
 		close(sock);
 		return;
@@ -502,6 +506,40 @@ static pid_t receive_program(int sock, struct jv_error *e)
 	return jv_err(e, 0, "--isolate: the program did not say its pid");
 }
 
+/* The terminal whose foreground group we handed to the program, and ours. */
+static int tty_fd = -1;
+static pid_t tty_pgrp;
+
+static void tty_restore(void)
+{
+	if (tty_fd < 0)
+		return;
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTTOU); /* we are in the background by now */
+	sigprocmask(SIG_BLOCK, &block, &old);
+	tcsetpgrp(tty_fd, tty_pgrp);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(tty_fd);
+	tty_fd = -1;
+}
+
+/* Give the terminal to the program's process group when it is ours now, so that
+ * a shell inside sees a foreground group it knows; atexit gives it back. */
+static void tty_hand_over(pid_t pgid)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	if (tcgetpgrp(fd) != getpgrp() || tcsetpgrp(fd, pgid) < 0) {
+		close(fd);
+		return;
+	}
+	tty_fd = fd;
+	tty_pgrp = getpgrp();
+	atexit(tty_restore);
+}
+
 static pid_t isolate_fork(struct jv_error *e)
 {
 	const struct sandbox_options *o = opts;
@@ -549,6 +587,7 @@ static pid_t isolate_fork(struct jv_error *e)
 			;
 		return -1;
 	}
+	tty_hand_over(p);
 	policy_protect_supervisor();
 	arm_wall_time(c);
 	return p;
