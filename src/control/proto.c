@@ -30,12 +30,13 @@ void proto_feed(struct proto_in *in, const void *data, size_t n)
 
 static void consume(struct proto_in *in, size_t n)
 {
+	if (!in->buf)
+		return;
 	if (n > in->len)
 		n = in->len;
 	memmove(in->buf, in->buf + n, in->len - n);
 	in->len -= n;
-	if (in->buf)
-		in->buf[in->len] = 0;
+	in->buf[in->len] = 0;
 }
 
 /* Drop everything up to and including the first newline at or after from;
