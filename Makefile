@@ -2,7 +2,7 @@
 # test; `make asan` builds the AddressSanitizer+UBSan variant in build-asan/.
 CC ?= cc
 BUILD ?= build
-PKGS := javascriptcoregtk-4.1 libseccomp jansson
+PKGS := javascriptcoregtk-4.1 libseccomp jansson libmicrohttpd
 ASM_INCLUDE ?= /usr/include/x86_64-linux-gnu/asm
 
 # The warning policy: warnings are errors.
@@ -46,6 +46,12 @@ check-deps:
 $(BUILD)/gen/syscall_names.inc: tools/gen-syscalls.sh src/syscalls/syscalls.tbl
 	@mkdir -p $(@D)
 	sh tools/gen-syscalls.sh $(ASM_INCLUDE) src/syscalls/syscalls.tbl > $@.tmp && mv $@.tmp $@
+
+# The web viewer's page, embedded in the binary (docs/web.md).
+$(BUILD)/gen/web_assets.inc: tools/gen-web-assets.sh $(wildcard src/web/assets/*)
+	@mkdir -p $(@D)
+	sh tools/gen-web-assets.sh src/web/assets > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/web/server.o: $(BUILD)/gen/web_assets.inc
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
 	@mkdir -p $(@D)
@@ -128,7 +134,7 @@ format-check:
 
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
-	libjansson-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
+	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
 	libclang-rt-14-dev bc curl iproute2 procps
 deps:
 	apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)

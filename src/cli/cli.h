@@ -35,6 +35,15 @@ struct run_control_options {
 	int no_token; /* --control-no-token */
 };
 
+/* The web viewer's settings (webopts.c); unset: NULL, -1. */
+struct run_web_options {
+	char *addr;    /* --web ADDR */
+	int keep;      /* --web-keep */
+	char *dir;     /* private directory of the log when no -o was given */
+	char *tmp_log; /* that log (removed at the end) */
+	int started;
+};
+
 /* Settings of `jvisor run`, filled by the config file then the command line. */
 struct run_options {
 	char **hook_files;
@@ -47,12 +56,14 @@ struct run_options {
 	struct run_log_options log; /* -o, -e, --format, --log-socket... (logopts.c) */
 	struct sandbox_options sb;  /* --isolate, --policy, ... (sandboxopts.c) */
 	struct run_control_options control; /* --control... (controlopts.c) */
+	struct run_web_options web;         /* --web... (webopts.c) */
 };
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+int cmd_view(int argc, char **argv);
 /* Load a JSON config file into *o. */
 int config_load(const char *path, struct run_options *o, struct jv_error *e);
 void run_options_free(struct run_options *o);
@@ -162,3 +173,24 @@ int sandbox_config_key(const char *path, const char *key, struct json_t *v,
 void sandbox_options_merge(struct sandbox_options *o, const struct sandbox_options *cli);
 void sandbox_options_init(struct sandbox_options *o);
 void sandbox_options_free(struct sandbox_options *o);
+
+/* Web viewer options (webopts.c), as the log's. prepare: before the log is
+ * opened (a private log file when there is no -o, a control socket when there
+ * is no --control); start: after the control socket; stop: at the end. */
+enum { OPT_WEB = 340, OPT_WEB_KEEP };
+#define WEB_LONGOPTS                                                                          \
+	{"web", required_argument, NULL, OPT_WEB}, {"web-keep", no_argument, NULL, OPT_WEB_KEEP}
+#define WEB_USAGE                                                                             \
+	"      --web ADDR             serve the web viewer on HOST:PORT (127.0.0.1:0: any\n"   \
+	"                             free port; URL and token on stderr)\n"                   \
+	"      --web-keep             keep serving after the program ends, until SIGINT\n"
+int web_option(struct run_web_options *o, int opt, const char *arg);
+int web_config_key(const char *path, const char *key, struct json_t *v, struct run_web_options *o,
+		   struct jv_error *e);
+void web_options_merge(struct run_web_options *o, const struct run_web_options *cli);
+int web_options_prepare(struct run_web_options *o, struct run_log_options *log,
+			struct run_control_options *control, struct jv_error *e);
+int web_options_start(struct run_web_options *o, const struct run_log_options *log,
+		      struct jv_error *e);
+void web_options_stop(struct run_web_options *o);
+void web_options_free(struct run_web_options *o);

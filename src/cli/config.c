@@ -146,6 +146,8 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e)
 				r = control_config_key(path, key, v, &o->control, e);
 			if (r == 0)
 				r = sandbox_config_key(path, key, v, &o->sb, e);
+			if (r == 0)
+				r = web_config_key(path, key, v, &o->web, e);
 			if (r < 0)
 				return -1;
 			if (r == 0)
@@ -156,7 +158,7 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e)
 					      "string-limit, control, control-no-token, runtime-socket, "
 					      "and the sandbox's: isolate, policy, rootfs, "
 					      "bind, ro-bind, tmpfs, net, hostname, chdir, setenv, clearenv, "
-					      "uid, gid, rlimit, wall-time, cpu-time, memory, pids)",
+					      "uid, gid, rlimit, wall-time, cpu-time, memory, pids; web, web-keep)",
 					      path, key);
 		}
 	}

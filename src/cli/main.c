@@ -11,7 +11,8 @@ static void usage(FILE *f)
 	      "  run [options] -- PROGRAM [ARGS...]   run a program under the supervisor\n"
 	      "  check FILE.js...                     validate hook scripts without running anything\n"
 	      "  syscalls [NAME|NUMBER]               list the syscall table, or show one row\n"
-	      "  ctl ADDR COMMAND [ARGS]              talk to a running sandbox (--control)\n\n"
+	      "  ctl ADDR COMMAND [ARGS]              talk to a running sandbox (--control)\n"
+	      "  view [--web ADDR] LOG.jsonl          browse a saved log in the web viewer\n\n"
 	      "  jvisor COMMAND --help                help on one command\n"
 	      "  jvisor --version\n",
 	      f);
@@ -42,6 +43,11 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ctl"))
 		return cmd_ctl(argc - 1, argv + 1);
+	if (!strcmp(cmd, "view")) {
+		static char view_name[] = "jvisor view";
+		argv[1] = view_name;
+		return cmd_view(argc - 1, argv + 1);
+	}
 	if (!strcmp(cmd, "syscalls"))
 		return cmd_syscalls(argc - 1, argv + 1);
 	fprintf(stderr, "jvisor: unknown command '%s' (see jvisor --help)\n", cmd);

@@ -9,6 +9,7 @@
 #include "log/log.h"
 #include "tracer/grow.h"
 #include "tracer/tracer.h"
+#include "web/web.h"
 
 static void usage(FILE *f)
 {
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 	      "                             closed: the syscall fails with EPERM\n"
 	      LOG_USAGE
 	      CONTROL_USAGE
+	      WEB_USAGE
 	      SANDBOX_USAGE
 	      "  -h, --help                 this help\n"
 	      "  -V, --version              print the version\n",
@@ -66,6 +68,7 @@ void run_options_free(struct run_options *o)
 	free(o->command);
 	log_options_free(&o->log);
 	control_options_free(&o->control);
+	web_options_free(&o->web);
 	sandbox_options_free(&o->sb);
 	memset(o, 0, sizeof(*o));
 }
@@ -104,6 +107,7 @@ int cmd_run(int argc, char **argv)
 		{"hook-failure", required_argument, NULL, OPT_FAILURE},
 		LOG_LONGOPTS,
 		CONTROL_LONGOPTS,
+		WEB_LONGOPTS,
 		SANDBOX_LONGOPTS,
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -115,6 +119,7 @@ int cmd_run(int argc, char **argv)
 	int c;
 	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
 	cli.control.no_token = o.control.no_token = -1;
+	cli.web.keep = o.web.keep = -1;
 	sandbox_options_init(&cli.sb);
 	sandbox_options_init(&o.sb);
 	optind = 1;
@@ -141,6 +146,10 @@ int cmd_run(int argc, char **argv)
 		case OPT_CONTROL:
 		case OPT_CONTROL_NO_TOKEN:
 			control_option(&cli.control, c, optarg);
+			break;
+		case OPT_WEB:
+		case OPT_WEB_KEEP:
+			web_option(&cli.web, c, optarg);
 			break;
 		case 's':
 			add_hook_file(&cli, optarg);
@@ -199,6 +208,7 @@ int cmd_run(int argc, char **argv)
 		o.fail_closed = cli.fail_closed;
 	log_options_merge(&o.log, &cli.log);
 	control_options_merge(&o.control, &cli.control);
+	web_options_merge(&o.web, &cli.web);
 	sandbox_options_merge(&o.sb, &cli.sb);
 	run_options_free(&cli);
 
@@ -216,6 +226,10 @@ int cmd_run(int argc, char **argv)
 			jv_err_print(&e);
 			return EXIT_USAGE;
 		}
+	}
+	if (web_options_prepare(&o.web, &o.log, &o.control, &e) < 0) {
+		jv_err_print(&e);
+		return EXIT_USAGE;
 	}
 	/* The log first: a log socket nobody listens on stops us here. */
 	if (log_options_open(&o.log, &e) < 0) {
@@ -246,10 +260,17 @@ int cmd_run(int argc, char **argv)
 		jv_err_prefix(&e, "control socket");
 		jv_err_print(&e);
 	}
+	if (web_options_start(&o.web, &o.log, &e) < 0) {
+		jv_err_prefix(&e, "web viewer");
+		jv_err_print(&e);
+	}
 	tracer_grow_init();
 	int status = tracer_run();
+	log_flush();
+	web_set_ended();
 	control_stop();
 	log_close();
+	web_options_stop(&o.web);
 	unsigned long failures = hooks_failures();
 	if (failures)
 		jv_warn("%lu hook call%s failed", failures, failures == 1 ? "" : "s");
