@@ -306,6 +306,12 @@ static int inject_process(pid_t pid, int nr, const uint64_t args[6], const struc
 			  int64_t *result, struct jv_error *e)
 {
 	for (int attempt = 0; attempt < 8; attempt++) {
+		/* Stops a hook's stopThreads() collected: their threads cannot be
+		 * interrupted, so handle them first, as the loop would. */
+		int qs;
+		pid_t q;
+		while ((q = tracer_queue_pop(&qs)) > 0)
+			tracer_handle(q, qs);
 		struct thread *t = pick_thread(pid);
 		if (!t)
 			return jv_err(e, ESRCH, "process %d has no thread left", (int)pid);

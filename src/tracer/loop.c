@@ -440,6 +440,10 @@ int tracer_run(void)
 	for (;;) {
 		int status;
 		pid_t tid = tracer_queue_pop(&status); /* stops collected by stopThreads first */
+		if (tid <= 0 && tracer_wake) {
+			run_wake(); /* a control request (src/control), with no stop pending */
+			continue;
+		}
 		if (tid <= 0)
 			tid = waitpid(-1, &status, __WALL | (log_unflushed ? WNOHANG : 0));
 		if (tid == 0) {
@@ -449,15 +453,10 @@ int tracer_run(void)
 		if (tid > 0) {
 			handle(tid, status);
 			tracer_release_held(); /* threads a hook stopped and did not resume */
-			if (tracer_wake)
-				run_wake(); /* a control request (src/control) */
 			continue;
 		}
-		if (errno == EINTR) {
-			if (tracer_wake)
-				run_wake();
+		if (errno == EINTR)
 			continue;
-		}
 		break; /* ECHILD: nothing left to trace */
 	}
 	int err = 0;
