@@ -419,3 +419,23 @@ def test_isolate_interactive_shell_on_a_terminal():
         except (ProcessLookupError, ChildProcessError):
             pass
         os.close(fd)
+
+
+def test_isolate_log_file_is_out_of_reach(tmp_path):
+    r = isolate(["-o", "log.jsonl", "-e", "getpid"],
+                ["sh", "-c", "wc -c < log.jsonl; echo garbage > log.jsonl; echo $?"],
+                cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == "0"
+    text = (tmp_path / "log.jsonl").read_text()
+    assert "garbage" not in text.splitlines()
+    recs = [json.loads(line) for line in text.splitlines()]  # intact
+    assert any(x.get("name") == "getpid" for x in recs)
+
+
+def test_isolate_net_host():
+    r = isolate(["--net", "host"], ["cat", "/proc/net/dev"])
+    assert r.returncode == 0, r.stderr
+    ifaces = [line.split(":")[0].strip() for line in r.stdout.splitlines()[2:]]
+    host = [line.split(":")[0].strip() for line in open("/proc/net/dev").read().splitlines()[2:]]
+    assert sorted(ifaces) == sorted(host)

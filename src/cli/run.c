@@ -236,6 +236,7 @@ int cmd_run(int argc, char **argv)
 		jv_err_print(&e);
 		return EXIT_USAGE;
 	}
+	o.sb.log_path = o.log.path; /* hidden from the program under --isolate */
 	if (sandbox_prepare(&o.sb, &e) < 0) {
 		jv_err_print(&e);
 		log_close();

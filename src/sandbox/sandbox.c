@@ -283,6 +283,8 @@ static int missing_dir(struct jv_error *e, const char *opt, const char *dst)
 	return jv_err(e, errno, "--%s %s: cannot make the mount point", opt, dst);
 }
 
+static char *mask_path; /* the log file's real path, hidden inside */
+
 static int build_root(const char *cwd, struct jv_error *e)
 {
 	const struct sandbox_options *o = opts;
@@ -340,6 +342,13 @@ static int build_root(const char *cwd, struct jv_error *e)
 				      m->kind == SB_BIND ? "bind" : "ro-bind", m->src, m->dst);
 		if (m->kind == SB_RO_BIND && set_readonly(dst) < 0)
 			return jv_err(e, errno, "--ro-bind %s: read-only", m->dst);
+	}
+	/* jvisor's log file: the program sees an empty, unwritable stand-in. */
+	if (mask_path) {
+		_cleanup_free_ char *dst = xasprintf("/newroot%s", mask_path);
+		if (access(dst, F_OK) == 0 &&
+		    mount("/oldroot/dev/null", dst, NULL, MS_BIND, NULL) < 0)
+			return jv_err(e, errno, "hiding the log file %s", mask_path);
 	}
 	/* Into the new root; the staging tmpfs and the host's / go away. */
 	if (chdir("/newroot") < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
@@ -546,6 +555,10 @@ static pid_t isolate_fork(struct jv_error *e)
 	_cleanup_free_ char *cwd = getcwd(NULL, 0);
 	if (!cwd)
 		return jv_err(e, errno, "getcwd");
+	if (o->log_path && strcmp(o->log_path, "-")) {
+		free(mask_path);
+		mask_path = realpath(o->log_path, NULL);
+	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return jv_err(e, errno, "socketpair");

@@ -39,6 +39,7 @@ struct sandbox_options {
 	long cpu_time;	  /* --cpu-time SEC; 0 unset */
 	long long memory; /* --memory BYTES (cgroup v2); 0 unset */
 	long pids;	  /* --pids N (cgroup v2); 0 unset */
+	const char *log_path; /* jvisor's log file (not owned): hidden from the program */
 };
 
 /* Apply what must happen before the program is spawned (policy file). */
