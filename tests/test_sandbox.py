@@ -222,11 +222,33 @@ def test_isolate_flags_need_isolate():
     assert r.returncode == 2 and "need --isolate" in r.stderr
 
 
-def test_cgroup_limits_message():
-    r = jvisor_run(["--memory", "64M", "--", "true"])
+def cgroup_unavailable():
+    r = jvisor_run(["--memory", "64M", "--pids", "64", "--", "true"])
     if r.returncode == 0:
-        return
+        return None
     assert r.returncode == 2 and "cgroup v2" in r.stderr, r.stderr
+    assert "--rlimit" in r.stderr  # says what to use instead
+    return r.stderr.strip()
+
+
+def test_cgroup_limits_message():
+    cgroup_unavailable()
+
+
+@pytest.mark.parametrize("iso", [False, True])
+def test_cgroup_limits(iso):
+    why = cgroup_unavailable()
+    if why:
+        pytest.skip(why)
+    pre = ["--isolate"] if iso else []
+    r = jvisor_run(pre + ["--memory", "64M", "--", PYTHON, "-c",
+                          "b = bytearray(400 << 20)\nfor i in range(0, len(b), 4096): b[i] = 1\n"
+                          "print('survived')"], timeout=60)
+    assert "survived" not in r.stdout and r.returncode != 0
+    r = jvisor_run(pre + ["--pids", "8", "--", "sh", "-c",
+                          "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 2 & done; wait"],
+                   timeout=60)
+    assert "fork" in r.stderr.lower() or r.returncode != 0
 
 
 def test_config_keys(tmp_path):

@@ -31,6 +31,7 @@
 #include <termios.h>
 
 #include "common/util.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
 
@@ -72,19 +73,6 @@ int sandbox_parse_rlimit(const char *s, struct sandbox_rlimit *r)
 	return 0;
 }
 
-/* Is a cgroup v2 controller available to us? */
-static bool cgroup2_has(const char *controller)
-{
-	_cleanup_free_ char *list = NULL;
-	if (jv_read_file("/sys/fs/cgroup/cgroup.controllers", &list) < 0)
-		return false;
-	size_t n = strlen(controller);
-	for (char *p = list; (p = strstr(p, controller)); p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
-			return true;
-	return false;
-}
-
 int sandbox_prepare(const struct sandbox_options *o, struct jv_error *e)
 {
 	opts = o;
@@ -100,17 +88,8 @@ int sandbox_prepare(const struct sandbox_options *o, struct jv_error *e)
 							 : NULL;
 	if (needs && !iso)
 		return jv_err(e, 0, "%s need --isolate", needs);
-	if (o->memory || o->pids) {
-		const char *c = o->memory ? "memory" : "pids";
-		if (!cgroup2_has(c))
-			return jv_err(
-			    e, 0,
-			    "--%s needs the cgroup v2 '%s' controller, which this machine "
-			    "does not delegate (/sys/fs/cgroup/cgroup.controllers); use "
-			    "--rlimit as=BYTES or --rlimit nproc=N instead",
-			    c, c);
-		return jv_err(e, ENOTSUP, "--%s: cgroup v2 limits are not supported yet", c);
-	}
+	if ((o->memory || o->pids) && cgroup_check(o->memory != 0, o->pids != 0, e) < 0)
+		return -1;
 	if (o->rootfs) {
 		struct stat st;
 		if (stat(o->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -590,6 +569,8 @@ static pid_t isolate_fork(struct jv_error *e)
 	if (r == 0)
 		r = write_file(c, "gid_map", map, e);
 	pid_t p = -1;
+	if (r == 0 && (o->memory || o->pids))
+		r = cgroup_enter(c, o->memory, o->pids, e); /* the init and all it forks */
 	if (r == 0 && send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 		r = jv_err(e, errno, "starting the sandbox's init");
 	if (r == 0)
@@ -619,6 +600,13 @@ pid_t sandbox_fork(struct jv_error *e)
 			_exit(126);
 		}
 		return 0;
+	}
+	if (opts && (opts->memory || opts->pids) &&
+	    cgroup_enter(p, opts->memory, opts->pids, e) < 0) {
+		kill(p, SIGKILL);
+		while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -1;
 	}
 	policy_protect_supervisor();
 	arm_wall_time(p);
