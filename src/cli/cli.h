@@ -16,7 +16,12 @@ struct run_callback {
 	int sysno;
 	enum hook_phase phase;
 	char *source, *entry, *where;
+	struct hook_filter filter; /* "args" (hookargs.c); n == 0: none */
 };
+struct json_t;
+/* A callbacks entry's "args" map {"INDEX": VALUE or {value, mask, op}} (hookargs.c). */
+int config_hook_args(const char *path, size_t i, struct json_t *v, struct hook_filter *f,
+		     struct jv_error *e);
 
 /* The event log's settings; unset: NULL, -1 or 0. */
 struct run_log_options {

@@ -53,6 +53,9 @@ static int load_callbacks(const char *path, json_t *arr, struct run_options *o,
 						      "%s: callbacks[%zu].type must be \"before\" or "
 						      "\"after\"",
 						      path, i);
+			} else if (!strcmp(key, "args")) {
+				if (config_hook_args(path, i, v, &c.filter, e) < 0)
+					return -1;
 			} else if (!strcmp(key, "source") || !strcmp(key, "entry-point")) {
 				if (!json_is_string(v))
 					return jv_err(e, 0, "%s: callbacks[%zu].%s must be a string",
@@ -60,7 +63,7 @@ static int load_callbacks(const char *path, json_t *arr, struct run_options *o,
 			} else {
 				return jv_err(e, 0,
 					      "%s: callbacks[%zu]: unknown key '%s' (expected sysno, "
-					      "type, source, entry-point)",
+					      "type, source, entry-point, args)",
 					      path, i, key);
 			}
 		}

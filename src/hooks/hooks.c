@@ -46,6 +46,7 @@ static void free_hook(struct hook *h)
 {
 	if (engine && engine->release)
 		engine->release(h);
+	free(h->filter);
 	free(h->where);
 	free(h);
 }
@@ -112,6 +113,8 @@ void hooks_run(struct hook_event *ev, struct hook_verdict *v)
 	if (!engine)
 		return;
 	for (struct hook *h = hooks_first(ev->sysno, ev->phase); h; h = h->next) {
+		if (h->filter && !argfilter_match(h->filter, ev->args))
+			continue;
 		struct hook_verdict r = {0};
 		struct hook_failure f = {{0}, {0}};
 		h->calls++;

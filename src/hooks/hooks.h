@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "hooks/argfilter.h"
 #include "syscalls/syscalls.h"
 
 enum hook_phase { HOOK_BEFORE = 0, HOOK_AFTER = 1 };
@@ -22,6 +23,8 @@ struct hook {
 	void *fn;    /* engine handle (owned by the engine) */
 	char *where; /* "file.js:12": where the hook was registered */
 	unsigned long calls, failures;
+	struct hook_filter *filter; /* NULL: every call (argfilter.h) */
+	bool covered;               /* in the seccomp filter the program has (argrules.c) */
 	struct hook *next; /* same syscall and phase, registration order */
 };
 
@@ -86,7 +89,8 @@ unsigned hooks_generation(void);
 
 /* Run the hooks of ev->sysno/ev->phase in order, folding their results into
  * *v (zeroed first). Arguments changed by one hook are seen by the next;
- * a skip ends the chain. Failures are reported once per hook and location. */
+ * a skip ends the chain. A hook whose filter does not match the arguments it
+ * would be given is passed over. Failures are reported once per hook and location. */
 void hooks_run(struct hook_event *ev, struct hook_verdict *v);
 /* Tell the engine a thread is gone. */
 void hooks_thread_gone(void *local);

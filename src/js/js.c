@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "common/util.h"
+#include "js/hookopts.h"
 #include "js/internal.h"
 
 /* Exported by JavaScriptCore but declared in a private header. */
@@ -39,11 +40,11 @@ static const char bootstrap[] =
 	"    return m ? m[1] + ':' + m[2] : '?';\n"
 	"  }\n"
 	"  const api = n.accessors;\n"
-	"  api.AddHookBefore = function AddHookBefore(sysno, fn) {\n"
-	"    return n.addHook(0, sysno, fn, where());\n"
+	"  api.AddHookBefore = function AddHookBefore(sysno, fn, opts) {\n"
+	"    return n.addHook(0, sysno, fn, where(), opts);\n"
 	"  };\n"
-	"  api.AddHookAfter = function AddHookAfter(sysno, fn) {\n"
-	"    return n.addHook(1, sysno, fn, where());\n"
+	"  api.AddHookAfter = function AddHookAfter(sysno, fn, opts) {\n"
+	"    return n.addHook(1, sysno, fn, where(), opts);\n"
 	"  };\n"
 	"  api.AddCbBefore = api.AddHookBefore;\n"
 	"  api.AddCbAfter = api.AddHookAfter;\n"
@@ -93,12 +94,20 @@ static JSValueRef native_add_hook(JSContextRef ctx, JSObjectRef fn, JSObjectRef 
 	JSObjectRef f = JSValueToObject(ctx, argv[2], NULL);
 	_cleanup_free_ char *where = js_cstr(ctx, argv[3]);
 	struct jv_error e;
+	struct hook_filter filter;
+	if (js_hook_opts(ctx, argc > 4 ? argv[4] : NULL, &filter, &e) < 0) {
+		*exc = js_make_error(ctx, 0, "%s: %s", api, e.msg);
+		return NULL;
+	}
 	JSValueProtect(ctx, f);
-	if (hooks_add(sysno, (enum hook_phase)phase, (void *)f, where, &e) < 0) {
+	int id = hooks_add(sysno, (enum hook_phase)phase, (void *)f, where, &e);
+	if (id < 0) {
 		JSValueUnprotect(ctx, f);
 		*exc = js_make_error(ctx, 0, "%s: %s", api, e.msg);
 		return NULL;
 	}
+	if (filter.n)
+		hooks_set_filter((unsigned)id, &filter, &e);
 	return JSValueMakeNull(ctx);
 }
 
@@ -408,11 +417,12 @@ int js_add_callback(int sysno, enum hook_phase phase, const char *source, const 
 			      where, entry ? entry : "(script value)");
 	JSObjectRef f = JSValueToObject(js_ctx, v, NULL);
 	JSValueProtect(js_ctx, f);
-	if (hooks_add(sysno, phase, (void *)f, where, e) < 0) {
+	int id = hooks_add(sysno, phase, (void *)f, where, e);
+	if (id < 0) {
 		JSValueUnprotect(js_ctx, f);
 		return jv_err_prefix(e, "%s", where);
 	}
-	return 0;
+	return id;
 }
 
 void js_shutdown(void)

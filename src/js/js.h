@@ -17,7 +17,8 @@ int js_load_file(const char *path, struct jv_error *e);
 /* Run script source; url and line name it in errors. */
 int js_load_source(const char *src, const char *url, int line, struct jv_error *e);
 /* A seed config callback: run source, then register the function named entry
- * (or the script's value when entry is NULL) for (sysno, phase). */
+ * (or the script's value when entry is NULL) for (sysno, phase). Returns the
+ * hook id (> 0) or -1. */
 int js_add_callback(int sysno, enum hook_phase phase, const char *source, const char *entry,
 		    const char *where, struct jv_error *e);
 /* Run source sent through the control socket (src/js/eval.c): *json gets its

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
+#include "tracer/argrules.h"
 #include "tracer/internal.h"
 
 static void release_ctx(scmp_filter_ctx *ctx)
@@ -50,7 +51,7 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 				r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 1,
 						     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, 0));
 		} else if (trap) {
-			r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
+			r = argrules_add(ctx, nr); /* argument filters of hooks, if any */
 		} else {
 			continue;
 		}
@@ -75,6 +76,8 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	if (pread(fd, buf, (size_t)size, 0) != size)
 		return jv_err(e, errno, "reading the exported filter");
 	*len = (size_t)size / sizeof(struct sock_filter);
+	if (argrules_wrap(&buf, len, e) < 0)
+		return -1;
 	/* Other ABIs: only what is trapped reaches the rules (src/sandbox/policy.c). */
 	if (policy_wrap_abi(&buf, len, trapped, e) < 0)
 		return -1;

@@ -28,6 +28,7 @@
 
 #include "common/util.h"
 #include "log/log.h"
+#include "tracer/argrules.h"
 #include "tracer/grow.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
@@ -66,15 +67,16 @@ static void drop_pending(size_t i)
 	tracer_grow_pending = n_pending > 0;
 }
 
+/* Hooks added since the filter was built (argrules.c), or the log. */
 static bool wanted(int nr)
 {
-	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || log_wants(nr);
+	return argrules_uncovered(nr) || log_wants(nr);
 }
 
 void tracer_grow_init(void)
 {
 	for (int nr = 0; nr < SYS_NR_MAX; nr++)
-		trapped[nr] = wanted(nr) || nr == __NR_clone3;
+		trapped[nr] = argrules_traps_all(nr) || nr == __NR_clone3;
 	grow_ready = true;
 }
 
