@@ -307,10 +307,13 @@ def test_tcp_no_token_for_seed_clients(sandboxes, tmp_path):
     assert seed_request(s, {"type": "current-hooks", "payload": {}})["type"] == "ok"
 
 
-def test_only_loopback(tmp_path):
-    r = subprocess.run([JVISOR, "run", "--control", "tcp:0.0.0.0:0", "--", "true"],
-                       capture_output=True, text=True, timeout=30)
-    assert "loopback" in r.stderr
+def test_bad_addresses_stop_before_the_program_runs(tmp_path):
+    for addr, why in (("tcp:0.0.0.0:0", "loopback"), ("tcp:192.168.1.1:5", "loopback"),
+                      ("bogus:x", "expected unix:PATH"),
+                      (f"unix:{tmp_path}/no/such/dir/s", "cannot bind")):
+        r = subprocess.run([JVISOR, "run", "--control", addr, "--", "echo", "ran"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and why in r.stderr and "ran" not in r.stdout, (addr, r)
 
 
 def test_runtime_socket_config_key(sandboxes, tmp_path):

@@ -122,9 +122,10 @@ int control_option(struct run_control_options *o, int opt, const char *arg);
 int control_config_key(const char *path, const char *key, struct json_t *v,
 		       struct run_control_options *o, struct jv_error *e);
 void control_options_merge(struct run_control_options *o, const struct run_control_options *cli);
-/* Start the control server when --control was given (after tracer_release). */
-int control_options_start(const struct run_control_options *o, unsigned timeout_ms,
-			  int fail_closed, struct jv_error *e);
+/* Create the control socket when --control was given (before the spawn; the
+ * server starts with control_start() after tracer_release()). */
+int control_options_open(const struct run_control_options *o, unsigned timeout_ms,
+			 int fail_closed, struct jv_error *e);
 void control_options_free(struct run_control_options *o);
 
 /* Parse a time limit in ms (1..3600000); -1 on error. */

@@ -56,8 +56,8 @@ void control_options_merge(struct run_control_options *o, const struct run_contr
 		o->no_token = cli->no_token;
 }
 
-int control_options_start(const struct run_control_options *o, unsigned timeout_ms, int fail_closed,
-			  struct jv_error *e)
+int control_options_open(const struct run_control_options *o, unsigned timeout_ms, int fail_closed,
+			 struct jv_error *e)
 {
 	if (!o->addr)
 		return 0;
@@ -73,7 +73,7 @@ int control_options_start(const struct run_control_options *o, unsigned timeout_
 	};
 	if (co.no_token && (!co.addr || strncmp(co.addr, "tcp:", 4)))
 		co.no_token = false; /* unix sockets never need one */
-	return control_start(&co, e);
+	return control_open(&co, e);
 }
 
 void control_options_free(struct run_control_options *o)

@@ -239,15 +239,24 @@ int cmd_run(int argc, char **argv)
 		jv_err_print(&e);
 		return EXIT_USAGE;
 	}
+	/* The control socket too: a bad address stops us before anything runs. */
+	if (control_options_open(&o.control, o.timeout_ms, o.fail_closed, &e) < 0) {
+		jv_err_prefix(&e, "control socket");
+		jv_err_print(&e);
+		log_close();
+		return EXIT_USAGE;
+	}
 	o.sb.log_path = o.log.path; /* hidden from the program under --isolate */
 	if (sandbox_prepare(&o.sb, &e) < 0) {
 		jv_err_print(&e);
+		control_stop();
 		log_close();
 		return EXIT_USAGE;
 	}
 	/* Fork first, while jvisor is single-threaded; the engine starts threads. */
 	if (tracer_spawn(prog, &e) < 0) {
 		jv_err_print(&e);
+		control_stop();
 		log_close();
 		return 1;
 	}
@@ -256,10 +265,11 @@ int cmd_run(int argc, char **argv)
 		tracer_abort();
 		jv_err_print(&e);
 		js_shutdown();
+		control_stop();
 		log_close();
 		return EXIT_USAGE;
 	}
-	if (control_options_start(&o.control, o.timeout_ms, o.fail_closed, &e) < 0) {
+	if (control_start(&e) < 0) {
 		/* The program runs already: go on without the control socket. */
 		jv_err_prefix(&e, "control socket");
 		jv_err_print(&e);

@@ -17,9 +17,14 @@ struct control_options {
 	int fail_closed;     /* the hook failure policy at start */
 };
 
-/* Start the server; call on the tracer's thread after tracer_release(). The
- * address (and the token file) is printed on stderr once tracer_run() runs. */
-int control_start(const struct control_options *o, struct jv_error *e);
-/* Stop the server (the program has ended): pending requests are answered
- * with an error, the socket and its directory are removed. */
+/* Create the socket (and the token file): before the program is spawned, so
+ * that a bad address stops jvisor before anything runs (the fds are
+ * close-on-exec). */
+int control_open(const struct control_options *o, struct jv_error *e);
+/* Start serving; call on the tracer's thread after tracer_release() (no
+ * thread may exist at the fork). The address (and the token file) is printed
+ * on stderr once tracer_run() runs. Does nothing without control_open(). */
+int control_start(struct jv_error *e);
+/* Stop the server (the program has ended, or setup failed): pending requests
+ * are answered with an error, the socket and its directory are removed. */
 void control_stop(void);

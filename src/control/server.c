@@ -483,7 +483,28 @@ static int open_tcp(const char *hostport, struct jv_error *e)
 	return fd;
 }
 
-int control_start(const struct control_options *o, struct jv_error *e)
+static void cleanup(void)
+{
+	if (listen_fd >= 0)
+		close(listen_fd);
+	for (int i = 0; i < 2; i++)
+		if (wake_pipe[i] >= 0)
+			close(wake_pipe[i]);
+	listen_fd = wake_pipe[0] = wake_pipe[1] = -1;
+	if (sock_path)
+		unlink(sock_path);
+	if (token_path)
+		unlink(token_path);
+	if (dir_made)
+		rmdir(dir_made);
+	free(sock_path);
+	free(token_path);
+	free(dir_made);
+	free(control_addr_shown);
+	sock_path = token_path = dir_made = control_addr_shown = NULL;
+}
+
+static int open_listener(const struct control_options *o, struct jv_error *e)
 {
 	control_opts = *o;
 	const char *addr = o->addr;
@@ -528,6 +549,22 @@ int control_start(const struct control_options *o, struct jv_error *e)
 	listen_fd = fd;
 	if (pipe2(wake_pipe, O_CLOEXEC) < 0)
 		return jv_err(e, errno, "pipe");
+	return 0;
+}
+
+int control_open(const struct control_options *o, struct jv_error *e)
+{
+	if (open_listener(o, e) < 0) {
+		cleanup();
+		return -1;
+	}
+	return 0;
+}
+
+int control_start(struct jv_error *e)
+{
+	if (listen_fd < 0)
+		return 0;
 	tracer_tid = (pid_t)syscall(SYS_gettid);
 	struct sigaction sa = {0};
 	sa.sa_handler = on_wake_signal;
@@ -553,8 +590,10 @@ int control_start(const struct control_options *o, struct jv_error *e)
 
 void control_stop(void)
 {
-	if (!running)
+	if (!running) {
+		cleanup();
 		return;
+	}
 	pthread_mutex_lock(&lock);
 	stopping = true;
 	pthread_cond_broadcast(&cond);
@@ -563,18 +602,5 @@ void control_stop(void)
 	pthread_join(server, NULL);
 	running = false;
 	tracer_wake_fn = NULL;
-	close(listen_fd);
-	close(wake_pipe[0]);
-	close(wake_pipe[1]);
-	if (sock_path)
-		unlink(sock_path);
-	if (token_path)
-		unlink(token_path);
-	if (dir_made)
-		rmdir(dir_made);
-	free(sock_path);
-	free(token_path);
-	free(dir_made);
-	free(control_addr_shown);
-	sock_path = token_path = dir_made = control_addr_shown = NULL;
+	cleanup();
 }
