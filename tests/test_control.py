@@ -314,6 +314,9 @@ def test_bad_addresses_stop_before_the_program_runs(tmp_path):
         r = subprocess.run([JVISOR, "run", "--control", addr, "--", "echo", "ran"],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and why in r.stderr and "ran" not in r.stdout, (addr, r)
+    r = subprocess.run([JVISOR, "run", "--control", "--", "echo", "ran"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "needs an address" in r.stderr
 
 
 def test_runtime_socket_config_key(sandboxes, tmp_path):

@@ -148,7 +148,10 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_CONTROL:
 		case OPT_CONTROL_NO_TOKEN:
-			control_option(&cli.control, c, optarg);
+			if (control_option(&cli.control, c, optarg) < 0) {
+				run_options_free(&cli);
+				return EXIT_USAGE;
+			}
 			break;
 		case OPT_WEB:
 		case OPT_WEB_KEEP:
