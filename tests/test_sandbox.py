@@ -193,13 +193,21 @@ def test_bad_rlimit_is_a_usage_error():
     assert r.returncode == 2 and "--rlimit nofile=lots" in r.stderr
 
 
-def test_wall_time_kills():
+@pytest.mark.parametrize("iso", [False, True])
+def test_wall_time_kills(tmp_path, iso):
     t0 = time.monotonic()
-    r = jvisor_run(["--wall-time", "1", "--", "sh", "-c", "sleep 20; echo survived"],
-                   timeout=30)
+    log = tmp_path / "log.jsonl"
+    pre = ["--isolate"] if iso else []
+    # A grandchild too: the whole tree goes, and the log still ends properly.
+    r = jvisor_run(pre + ["--wall-time", "1", "-o", str(log), "--", "sh", "-c",
+                          "sleep 21.7 & sleep 20; echo survived"], timeout=30)
     assert time.monotonic() - t0 < 10
     assert r.returncode == 137 and "survived" not in r.stdout
     assert "wall-time limit" in r.stderr
+    recs = [json.loads(x) for x in log.read_text().splitlines()]
+    assert sum(1 for x in recs if x["type"] == "exit") >= 3, recs[-4:]
+    left = subprocess.run(["pgrep", "-f", "sleep 21.7"], capture_output=True, text=True)
+    assert not left.stdout.split()
 
 
 def test_cpu_time_kills():

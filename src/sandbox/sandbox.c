@@ -14,10 +14,12 @@
  *
  * Everything runs before the engine starts threads, so C and P may use any
  * libc call. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -28,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <termios.h>
 
 #include "common/util.h"
@@ -36,7 +39,7 @@
 #include "sandbox/sandbox.h"
 
 static const struct sandbox_options *opts;
-static volatile pid_t wall_victim; /* what the wall-time alarm kills: C, or P */
+static pid_t wall_victim; /* what the wall-time watchdog kills: C, or P */
 static volatile pid_t inner_child; /* in C: P's pid inside */
 
 static const struct {
@@ -104,15 +107,46 @@ int sandbox_prepare(const struct sandbox_options *o, struct jv_error *e)
 	return 0;
 }
 
-static void on_wall_time(int sig)
+/* Kill every process jvisor traces (found in /proc: this runs on a thread of
+ * its own and must not touch the tracer's tables). */
+static void kill_traced(void)
 {
-	(void)sig;
-	static const char msg[] = "jvisor: wall-time limit reached: the program was killed\n";
-	(void)!write(2, msg, sizeof(msg) - 1);
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *de;
+	pid_t self = getpid();
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		_cleanup_free_ char *st = NULL;
+		if (jv_read_file(path, &st) < 0)
+			continue;
+		const char *t = strstr(st, "\nTracerPid:");
+		if (t && atoi(t + 11) == self)
+			kill(atoi(de->d_name), SIGKILL);
+	}
+	closedir(d);
+}
+
+/* The wall-time watchdog: the program and all it started are killed; jvisor's
+ * loop then reaps them as usual (the log is complete) and exits with 137. */
+static void *wall_time_thread(void *arg)
+{
+	(void)arg;
+	struct timespec ts = {opts->wall_time, 0};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	jv_warn("wall-time limit (%ld s) reached: the program was killed", opts->wall_time);
 	if (wall_victim > 0)
-		kill(wall_victim, SIGKILL);
-	/* Traced processes die with jvisor (PTRACE_O_EXITKILL). */
-	_exit(128 + SIGKILL);
+		kill(wall_victim, SIGKILL); /* with --isolate: the init, so the namespace */
+	for (int i = 0; i < 3; i++) {
+		kill_traced(); /* again for children forked meanwhile */
+		usleep(20000);
+	}
+	return NULL;
 }
 
 static void arm_wall_time(pid_t victim)
@@ -120,11 +154,16 @@ static void arm_wall_time(pid_t victim)
 	if (!opts || !opts->wall_time)
 		return;
 	wall_victim = victim;
-	struct sigaction sa = {0};
-	sa.sa_handler = on_wall_time;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	alarm((unsigned)opts->wall_time);
+	/* No signal for this thread: they belong to the loop's handlers. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_t t;
+	if (pthread_create(&t, NULL, wall_time_thread, NULL) == 0)
+		pthread_detach(t);
+	else
+		jv_warn("--wall-time: cannot start the watchdog thread");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 long sandbox_wall_time(void)
