@@ -459,3 +459,32 @@ def test_stopped_process_gets_the_filter_when_continued(sandboxes, tmp_path):
     ctl(s, "kill", str(child), "CONT")
     assert s.wait_stdout("all changed", timeout=5), s.stdout()
     assert s.proc.wait(10) == 0
+
+
+def test_subscribe_streams_the_event_log(sandboxes, tmp_path):
+    log = tmp_path / "log.jsonl"
+    s = start(sandboxes, tmp_path, ["-o", str(log), "-e", "getppid", "--", PYTHON, "-c",
+                                    "import os, time\n"
+                                    "for i in range(30):\n"
+                                    "    os.getppid(); time.sleep(0.05)\n"])
+    ln = Line(s)
+    a = ln.ask({"type": "subscribe"})
+    assert a["type"] == "ok" and a["payload"]["file"] == str(log)
+    # records arrive while the program runs
+    first = ln.answer()
+    while first["type"] != "syscall":  # exec, mmap... of the start
+        first = ln.answer()
+    assert first["name"] == "getppid"
+    assert s.proc.poll() is None
+    r = subprocess.run([JVISOR, "ctl", s.addr, "events", "--all"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert s.proc.wait(10) == 0
+    assert r.stdout == log.read_text()
+    assert sum(1 for l in r.stdout.splitlines() if '"getppid"' in l) == 30
+
+
+def test_subscribe_needs_a_log_file(sandboxes, tmp_path):
+    s = start(sandboxes, tmp_path, ["--", "sleep", "30"])
+    a = Line(s).ask({"type": "subscribe"})
+    assert a["type"] == "error" and "-o FILE" in a["message"]

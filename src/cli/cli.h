@@ -38,6 +38,7 @@ struct run_log_options {
 struct run_control_options {
 	char *addr;   /* --control ADDR */
 	int no_token; /* --control-no-token */
+	const char *log_path; /* -o FILE, for `subscribe` (set by run.c, not owned) */
 };
 
 /* The web viewer's settings (webopts.c); unset: NULL, -1. */

@@ -76,6 +76,7 @@ int control_options_open(const struct run_control_options *o, unsigned timeout_m
 	    .no_token = o->no_token == 1,
 	    .timeout_ms = timeout_ms,
 	    .fail_closed = fail_closed,
+	    .log_path = o->log_path,
 	};
 	if (co.no_token && (!co.addr || strncmp(co.addr, "tcp:", 4)))
 		co.no_token = false; /* unix sockets never need one */

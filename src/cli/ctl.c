@@ -31,6 +31,8 @@ static void usage(FILE *f)
 	      "  umask PID [MASK]             show or set a process's umask (octal)\n"
 	      "  stats                        counters\n"
 	      "  config [KEY [VALUE]]         runtime settings\n"
+	      "  events [--all]               follow the event log (run -o FILE) until the\n"
+	      "                               sandbox ends; --all: from its first record\n"
 	      "  send JSON                    send a raw request\n\n"
 	      "Options:\n"
 	      "  --json                       print the answer as JSON\n"
@@ -224,7 +226,13 @@ static json_t *build(int argc, char **argv)
 		}
 		return r;
 	}
-	if (!strcmp(cmd, "trace") || !strcmp(cmd, "events")) {
+	if (!strcmp(cmd, "events") && (argc == 1 || (argc == 2 && !strcmp(argv[1], "--all")))) {
+		r = request("subscribe");
+		if (argc == 2)
+			json_object_set_new(payload(r), "from", json_string("start"));
+		return r;
+	}
+	if (!strcmp(cmd, "trace")) {
 		fprintf(stderr, "jvisor ctl: %s is not available yet (see docs/control.md)\n", cmd);
 		return NULL;
 	}
@@ -402,6 +410,25 @@ int cmd_ctl(int argc, char **argv)
 		return 1;
 	}
 	bool ok = !strcmp(json_string_value(json_object_get(a, "type")) ?: "", "ok");
+	if (ok && !strcmp(cmd, "events")) {
+		/* The records follow the answer line, until the sandbox ends. */
+		char *nl = memchr(buf, '\n', len);
+		size_t rest = nl ? len - (size_t)(nl + 1 - buf) : 0;
+		if (rest && fwrite(nl + 1, 1, rest, stdout) != rest)
+			return 1;
+		fflush(stdout);
+		for (;;) {
+			ssize_t r = read(fd, buf, cap);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			if (fwrite(buf, 1, (size_t)r, stdout) != (size_t)r)
+				return 1;
+			fflush(stdout);
+		}
+		return 0;
+	}
 	if (as_json) {
 		char *s = json_dumps(a, JSON_COMPACT);
 		puts(s ? s : "null");

@@ -243,6 +243,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* The control socket too: a bad address stops us before anything runs. */
+	o.control.log_path = o.log.path;
 	if (control_options_open(&o.control, o.timeout_ms, o.fail_closed, &e) < 0) {
 		jv_err_prefix(&e, "control socket");
 		jv_err_print(&e);

@@ -15,6 +15,7 @@ struct control_options {
 	bool no_token;	     /* tcp: let clients in without the token (the seed's client) */
 	unsigned timeout_ms; /* the hook time limit, reported by `config` */
 	int fail_closed;     /* the hook failure policy at start */
+	const char *log_path; /* the event log file (-o), followed by `subscribe` */
 };
 
 /* Create the socket (and the token file): before the program is spawned, so

@@ -28,6 +28,7 @@
 #define OUT_HIGH (1024 * 1024)	   /* stop reading from a client that does not read */
 #define OUT_MAX (16 * 1024 * 1024) /* ... and drop it past this */
 #define SEED_LINGER_NS (100 * 1000 * 1000ull)
+#define SUB_POLL_MS 50 /* how often subscribers' log file is looked at */
 
 struct control_options control_opts;
 char *control_addr_shown;
@@ -43,6 +44,8 @@ struct client {
 				   unless more comes (its newline in a later segment) */
 	bool authed;
 	bool refused; /* a peer of the sandbox: input ignored, closed soon */
+	int sub_fd;   /* subscribe: the event log file followed, else -1 */
+	off_t sub_off;
 };
 
 static pthread_t server;
@@ -148,6 +151,56 @@ static bool token_ok(const char *t)
 	return d == 0;
 }
 
+/* subscribe: from now on the connection carries the event log's new lines
+ * (read from the -o file, as the web viewer does); its input is ignored. */
+static json_t *subscribe(struct client *c, json_t *payload)
+{
+	const char *path = control_opts.log_path;
+	if (!path || !strcmp(path, "-"))
+		return proto_error("subscribe needs the event log in a file (jvisor run -o FILE)");
+	if (payload && !json_is_null(payload) && !json_is_object(payload))
+		return proto_error("field 'payload' must be an object");
+	json_t *from = json_object_get(payload, "from");
+	if (from && !json_is_null(from) &&
+	    !(json_is_string(from) && (!strcmp(json_string_value(from), "start") ||
+				       !strcmp(json_string_value(from), "end"))))
+		return proto_error("subscribe: field 'from' must be \"start\" or \"end\"");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return proto_error("subscribe: cannot open the event log %s: %s", path,
+				   strerror(errno));
+	bool start = from && json_is_string(from) && !strcmp(json_string_value(from), "start");
+	c->sub_off = start ? 0 : lseek(fd, 0, SEEK_END);
+	c->sub_fd = fd;
+	json_t *pl = json_object();
+	json_object_set_new(pl, "file", proto_str(path));
+	return proto_ok("following the event log; one record per line", pl);
+}
+
+/* Copy what the log file gained to a subscriber's output (whole lines only). */
+static void pump(struct client *c)
+{
+	while (c->sub_fd >= 0 && c->out_len - c->out_off < OUT_HIGH) {
+		char buf[65536];
+		ssize_t n = pread(c->sub_fd, buf, sizeof(buf), c->sub_off);
+		if (n <= 0)
+			return;
+		size_t take = (size_t)n;
+		if (n < (ssize_t)sizeof(buf)) {
+			const char *nl = memrchr(buf, '\n', (size_t)n);
+			if (!nl)
+				return; /* a line still being written */
+			take = (size_t)(nl + 1 - buf);
+		}
+		c->out = xrealloc(c->out, c->out_len + take);
+		memcpy(c->out + c->out_len, buf, take);
+		c->out_len += take;
+		c->sub_off += (off_t)take;
+		if (take < (size_t)n || n < (ssize_t)sizeof(buf))
+			return;
+	}
+}
+
 static json_t *answer_request(struct client *c, json_t *req)
 {
 	if (is_tcp && !control_opts.no_token && !c->authed) {
@@ -163,6 +216,8 @@ static json_t *answer_request(struct client *c, json_t *req)
 	if (!json_is_string(type))
 		return proto_error(type ? "field 'type' must be a string"
 					: "missing field 'type' (a string)");
+	if (!strcmp(json_string_value(type), "subscribe"))
+		return subscribe(c, json_object_get(req, "payload"));
 	if (!control_known_type(json_string_value(type)))
 		return proto_error("unknown request type '%s'", json_string_value(type));
 	return ask_tracer(req);
@@ -185,7 +240,7 @@ static void queue_out(struct client *c, json_t *a)
 
 static void process_input(struct client *c)
 {
-	while (!c->close_after && c->out_len - c->out_off < OUT_HIGH) {
+	while (c->sub_fd < 0 && !c->close_after && c->out_len - c->out_off < OUT_HIGH) {
 		struct proto_next nx;
 		enum proto_frame f = proto_take(&c->in, c->eof, &nx);
 		if (f == PROTO_MORE)
@@ -199,7 +254,7 @@ static void process_input(struct client *c)
 		json_t *a = answer_request(c, nx.req);
 		json_decref(nx.req);
 		queue_out(c, a);
-		if (nx.last) /* the seed's style: one object per connection */
+		if (nx.last && c->sub_fd < 0) /* the seed's style: one object per connection */
 			c->seed_close_at = jv_now_ns() + SEED_LINGER_NS;
 	}
 }
@@ -248,10 +303,12 @@ static void close_client(struct client *c)
 	for (int i = 0; i < 256 && recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
 		;
 	close(c->fd);
+	if (c->sub_fd >= 0)
+		close(c->sub_fd);
 	proto_in_free(&c->in);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
-	c->fd = -1;
+	c->fd = c->sub_fd = -1;
 }
 
 static void *serve(void *arg)
@@ -260,7 +317,7 @@ static void *serve(void *arg)
 	struct client clients[MAX_CLIENTS];
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		memset(&clients[i], 0, sizeof(clients[i]));
-		clients[i].fd = -1;
+		clients[i].fd = clients[i].sub_fd = -1;
 	}
 	struct pollfd pfd[MAX_CLIENTS + 2];
 	int map[MAX_CLIENTS + 2];
@@ -289,6 +346,9 @@ static void *serve(void *arg)
 		int timeout = -1;
 		uint64_t now = jv_now_ns();
 		for (int i = 0; i < MAX_CLIENTS; i++) {
+			if (clients[i].fd >= 0 && clients[i].sub_fd >= 0 &&
+			    (timeout < 0 || timeout > SUB_POLL_MS))
+				timeout = SUB_POLL_MS;
 			uint64_t at = clients[i].fd >= 0 ? clients[i].seed_close_at : 0;
 			if (!at)
 				continue;
@@ -330,7 +390,7 @@ static void *serve(void *arg)
 			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) {
 				char buf[65536];
 				ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-				if (r > 0 && c->refused) {
+				if (r > 0 && (c->refused || c->sub_fd >= 0)) {
 					/* ignored */
 				} else if (r > 0) {
 					c->seed_close_at = 0; /* more came: not the seed's style */
@@ -348,6 +408,16 @@ static void *serve(void *arg)
 			if (c->out_len == c->out_off && (c->close_after || c->eof))
 				close_client(c);
 		}
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &clients[i];
+			if (c->fd >= 0 && c->sub_fd >= 0) {
+				pump(c);
+				if (c->out_len > c->out_off)
+					flush_out(c);
+				if (c->out_len == c->out_off && (c->close_after || c->eof))
+					close_client(c);
+			}
+		}
 		now = jv_now_ns();
 		for (int i = 0; i < MAX_CLIENTS; i++) {
 			struct client *c = &clients[i];
@@ -355,6 +425,24 @@ static void *serve(void *arg)
 				flush_out(c);
 				close_client(c);
 			}
+		}
+	}
+	/* The end: subscribers get the log's last lines (it was flushed). */
+	uint64_t deadline = jv_now_ns() + 1000 * 1000 * 1000ull;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+		while (c->fd >= 0 && c->sub_fd >= 0 && jv_now_ns() < deadline) {
+			pump(c);
+			flush_out(c);
+			if (c->out_len == c->out_off) {
+				pump(c);
+				if (c->out_len == c->out_off)
+					break;
+				continue;
+			}
+			struct pollfd p = {c->fd, POLLOUT, 0};
+			if (poll(&p, 1, 50) < 0 && errno != EINTR)
+				break;
 		}
 	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
