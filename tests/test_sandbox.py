@@ -469,3 +469,11 @@ def test_isolate_net_host():
     ifaces = [line.split(":")[0].strip() for line in r.stdout.splitlines()[2:]]
     host = [line.split(":")[0].strip() for line in open("/proc/net/dev").read().splitlines()[2:]]
     assert sorted(ifaces) == sorted(host)
+
+
+@pytest.mark.parametrize("iso", [False, True])
+def test_setup_failure_is_reported(iso):
+    pre = ["--isolate"] if iso else []
+    r = jvisor_run(pre + ["--chdir", "/no/such/dir", "--", "true"])
+    assert r.returncode in (1, 126), (r.returncode, r.stderr)
+    assert "--chdir /no/such/dir" in r.stderr and "ENOENT" in r.stderr

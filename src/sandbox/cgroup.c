@@ -85,7 +85,8 @@ int cgroup_check(bool memory, bool pids, struct jv_error *e)
 			      "--%s needs the cgroup v2 '%s' controller, which is not delegated to "
 			      "jvisor's cgroup (%s lists: %s); use --rlimit as=BYTES or --rlimit "
 			      "nproc=N instead",
-			      c, c, path, list[0] && list[0] != '\n' ? strtok(list, "\n") : "nothing");
+			      c, c, path,
+			      list[0] && list[0] != '\n' ? strtok(list, "\n") : "nothing");
 	return 0;
 }
 
@@ -111,11 +112,12 @@ int cgroup_enter(pid_t pid, long long memory, long pids, struct jv_error *e)
 	if (pids)
 		strcat(want, "+pids");
 	if (write_str(own, "cgroup.subtree_control", want) < 0)
-		return jv_err(e, errno,
-			      "cannot enable '%s' in %s/cgroup.subtree_control (EBUSY: other "
-			      "processes live in that cgroup; run jvisor in a delegated cgroup of "
-			      "its own, e.g. systemd-run --user --scope -p Delegate=yes jvisor ...)",
-			      want, own);
+		return jv_err(
+		    e, errno,
+		    "cannot enable '%s' in %s/cgroup.subtree_control (EBUSY: other "
+		    "processes live in that cgroup; run jvisor in a delegated cgroup of "
+		    "its own, e.g. systemd-run --user --scope -p Delegate=yes jvisor ...)",
+		    want, own);
 	child_dir = xasprintf("%s/jvisor-%d", own, (int)getpid());
 	if (mkdir(child_dir, 0755) < 0 && errno != EEXIST) {
 		int err = errno;

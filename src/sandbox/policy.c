@@ -105,7 +105,7 @@ struct pol_entry {
 static struct pol_entry table[SYS_NR_MAX];
 static bool table_ready;
 static bool isolated;
-static bool foreign_abi_allowed; /* "foreign-abi": "allow" in the policy file */
+static bool foreign_abi_allowed;	/* "foreign-abi": "allow" in the policy file */
 static char *reasons_owned[SYS_NR_MAX]; /* reasons given in a policy file */
 
 static void table_default(void)
@@ -256,8 +256,8 @@ int policy_load(const char *path, struct jv_error *e)
 		if (!strcmp(key, "foreign-abi")) {
 			const char *a = json_string_value(v);
 			if (!a || (strcmp(a, "allow") && strcmp(a, "deny")))
-				return jv_err(e, 0, "%s: 'foreign-abi' must be \"allow\" or \"deny\"",
-					      path);
+				return jv_err(
+				    e, 0, "%s: 'foreign-abi' must be \"allow\" or \"deny\"", path);
 			foreign_abi_allowed = !strcmp(a, "allow");
 			continue;
 		}
@@ -265,8 +265,9 @@ int policy_load(const char *path, struct jv_error *e)
 			if (load_list(path, key, v, key[0] == 'd', e) < 0)
 				return -1;
 		} else {
-			return jv_err(e, 0, "%s: unknown key '%s' (known: base, allow, deny, foreign-abi)", path,
-				      key);
+			return jv_err(
+			    e, 0, "%s: unknown key '%s' (known: base, allow, deny, foreign-abi)",
+			    path, key);
 		}
 	}
 	return 0;
@@ -498,10 +499,11 @@ int policy_wrap_abi(struct sock_filter **prog, size_t *len, bool (*trapped)(int 
 	size_t nx = foreign_numbers(SCMP_ARCH_X32, trapped, x32);
 	size_t head = 7, total = head + 1 + 2 * ni + 1 + 2 * nx + 1 + *len;
 	if (total > BPF_MAXINSNS)
-		return jv_err(e, 0,
-			      "seccomp filter too large with the foreign-ABI rule (%zu instructions); "
-			      "a policy file with \"foreign-abi\": \"allow\" drops it",
-			      total);
+		return jv_err(
+		    e, 0,
+		    "seccomp filter too large with the foreign-ABI rule (%zu instructions); "
+		    "a policy file with \"foreign-abi\": \"allow\" drops it",
+		    total);
 	struct sock_filter *f = xcalloc(total, sizeof(*f));
 	size_t lib = total - *len; /* where the original program starts */
 	size_t i386_at = head, x32_at = head + 1 + 2 * ni + 1;
@@ -512,9 +514,9 @@ int policy_wrap_abi(struct sock_filter **prog, size_t *len, bool (*trapped)(int 
 	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, AUDIT_ARCH_X86_64);
 	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
 	INS(BPF_JMP | BPF_JGE | BPF_K, 2, 0, X32_BIT);
-	JA_TO(lib);     /* x86_64 */
+	JA_TO(lib);	/* x86_64 */
 	JA_TO(i386_at); /* the other arch: i386 */
-	JA_TO(x32_at);  /* x32 */
+	JA_TO(x32_at);	/* x32 */
 	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
 	for (size_t i = 0; i < ni; i++) {
 		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, i386[i]);

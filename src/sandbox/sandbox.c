@@ -39,7 +39,7 @@
 #include "sandbox/sandbox.h"
 
 static const struct sandbox_options *opts;
-static pid_t wall_victim; /* what the wall-time watchdog kills: C, or P */
+static pid_t wall_victim;	   /* what the wall-time watchdog kills: C, or P */
 static volatile pid_t inner_child; /* in C: P's pid inside */
 
 static const struct {
@@ -50,6 +50,14 @@ static const struct {
     {"cpu", RLIMIT_CPU},       {"fsize", RLIMIT_FSIZE},	    {"core", RLIMIT_CORE},
     {"stack", RLIMIT_STACK},   {"memlock", RLIMIT_MEMLOCK},
 };
+
+static const char *rlimit_name(int resource)
+{
+	for (size_t i = 0; i < JV_ARRAY_SIZE(rlimit_names); i++)
+		if (rlimit_names[i].resource == resource)
+			return rlimit_names[i].name;
+	return "?";
+}
 
 int sandbox_parse_rlimit(const char *s, struct sandbox_rlimit *r)
 {
@@ -196,7 +204,8 @@ static int program_setup(struct jv_error *e)
 	for (size_t i = 0; i < o->n_rlimits; i++) {
 		struct rlimit rl = {o->rlimits[i].value, o->rlimits[i].value};
 		if (setrlimit(o->rlimits[i].resource, &rl) < 0)
-			return jv_err(e, errno, "--rlimit %s", rlimit_names[0].name);
+			return jv_err(e, errno, "--rlimit %s=%llu", rlimit_name(o->rlimits[i].resource),
+				      (unsigned long long)o->rlimits[i].value);
 	}
 	if (o->cpu_time) {
 		struct rlimit rl = {(rlim_t)o->cpu_time, (rlim_t)o->cpu_time + 1};
@@ -375,7 +384,7 @@ static int build_root(const char *cwd, struct jv_error *e)
 		return jv_err(e, errno, "detaching the old root");
 	const char *dir = o->chdir ? o->chdir : o->rootfs ? "/" : cwd;
 	if (chdir(dir) < 0)
-		return jv_err(e, errno, "chdir %s", dir);
+		return jv_err(e, errno, "%s %s", o->chdir ? "--chdir" : "chdir", dir);
 	return 0;
 }
 
@@ -633,13 +642,8 @@ pid_t sandbox_fork(struct jv_error *e)
 	pid_t p = fork();
 	if (p < 0)
 		return jv_err(e, errno, "fork");
-	if (p == 0) {
-		if (opts && program_setup(e) < 0) {
-			jv_err_print(e);
-			_exit(126);
-		}
-		return 0;
-	}
+	if (p == 0)
+		return 0; /* the settings come in sandbox_child_setup() */
 	if (opts && (opts->memory || opts->pids) &&
 	    cgroup_enter(p, opts->memory, opts->pids, e) < 0) {
 		kill(p, SIGKILL);
@@ -650,4 +654,16 @@ pid_t sandbox_fork(struct jv_error *e)
 	policy_protect_supervisor();
 	arm_wall_time(p);
 	return p;
+}
+
+void sandbox_child_setup(void)
+{
+	/* With --isolate the init's child did it before telling its pid. */
+	if (!opts || opts->isolate == 1)
+		return;
+	struct jv_error e;
+	if (program_setup(&e) < 0) {
+		jv_err_print(&e);
+		_exit(126);
+	}
 }

@@ -35,10 +35,10 @@ struct sandbox_options {
 	size_t n_mounts;
 	struct sandbox_rlimit *rlimits;
 	size_t n_rlimits;
-	long wall_time;	  /* --wall-time SEC; 0 unset */
-	long cpu_time;	  /* --cpu-time SEC; 0 unset */
-	long long memory; /* --memory BYTES (cgroup v2); 0 unset */
-	long pids;	  /* --pids N (cgroup v2); 0 unset */
+	long wall_time;	      /* --wall-time SEC; 0 unset */
+	long cpu_time;	      /* --cpu-time SEC; 0 unset */
+	long long memory;     /* --memory BYTES (cgroup v2); 0 unset */
+	long pids;	      /* --pids N (cgroup v2); 0 unset */
 	const char *log_path; /* jvisor's log file (not owned): hidden from the program */
 };
 
@@ -49,6 +49,9 @@ int sandbox_prepare(const struct sandbox_options *o, struct jv_error *e);
  * (as jvisor sees it) in the parent and 0 in the program, which is set up
  * (mounts, limits, environment) and may exec after the filter arrives. */
 pid_t sandbox_fork(struct jv_error *e);
+/* In the program's process, once it has its filter: limits, environment,
+ * working directory (without --isolate). On failure: a message and _exit(126). */
+void sandbox_child_setup(void);
 /* The wall-time limit, armed after the program is released (0 = none). */
 long sandbox_wall_time(void);
 /* Parse "nofile=1024" into r; -1 on error. */

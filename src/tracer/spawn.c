@@ -48,6 +48,7 @@ static __attribute__((noreturn)) void child(char *const argv[], int rfd, int err
 	if (len && read_full(rfd, insns, len * sizeof(insns[0])) != (ssize_t)(len * sizeof(insns[0])))
 		_exit(127);
 	close(rfd);
+	sandbox_child_setup(); /* --rlimit, --setenv, --chdir... (src/sandbox) */
 	int err = 0;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = errno;
