@@ -488,3 +488,16 @@ def test_subscribe_needs_a_log_file(sandboxes, tmp_path):
     s = start(sandboxes, tmp_path, ["--", "sleep", "30"])
     a = Line(s).ask({"type": "subscribe"})
     assert a["type"] == "error" and "-o FILE" in a["message"]
+
+
+def test_vfork_parent_gets_the_filter_when_it_can(sandboxes, tmp_path):
+    """A vfork parent cannot stop until its child is gone: the answer says so,
+    and the parent takes the filter at its next stop."""
+    s = start(sandboxes, tmp_path, ["--", helper("ctl_vfork")])
+    assert s.wait_stdout("ready")
+    time.sleep(0.3)  # the parent is in vfork(), the child sleeps
+    a = json.loads(ctl(s, "--json", "eval",
+                       "accessors.AddHookAfter('getuid', () => ({ret: 4242}))").stdout)
+    assert a["type"] == "ok" and "does not stop now" in a["warning"], a
+    assert s.proc.wait(15) == 0
+    assert "parent changed" in s.stdout()

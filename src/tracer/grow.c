@@ -330,8 +330,8 @@ static int inject_process(pid_t pid, int nr, const uint64_t args[6], const struc
 			if (w == 1)
 				return jv_err(
 				    e, ETIMEDOUT,
-				    "thread %d of process %d does not stop (uninterruptible "
-				    "wait?)",
+				    "thread %d of process %d does not stop now (vfork, "
+				    "uninterruptible wait); it gets the filter at its next stop",
 				    (int)tid, (int)pid);
 			if (w < 0)
 				break; /* gone: try another thread */
@@ -542,8 +542,8 @@ int tracer_grow_filters(struct jv_error *e)
 				continue;
 			if (r < 0 && pe.errnum == ESRCH)
 				continue; /* gone: nothing to change */
-			if (r < 0 && pe.errnum == EAGAIN)
-				add_pending(procs[i], prog, len); /* stopped: when it goes on */
+			if (r < 0 && (pe.errnum == EAGAIN || pe.errnum == ETIMEDOUT))
+				add_pending(procs[i], prog, len); /* at its next stop */
 			n_failed++;
 			size_t l = strlen(failed);
 			snprintf(failed + l, sizeof(failed) - l, "%s%s", l ? "; " : "", pe.msg);
