@@ -207,3 +207,32 @@ def test_filters_added_at_run_time(tmp_path):
         assert calls(err, "W") == ["2"]
     finally:
         s.close()
+
+
+def test_trace_args_filters_the_log(tmp_path):
+    log = tmp_path / "log.jsonl"
+    p = run(tmp_path, None, "g:1", "g:2", "g:3,10", "g:2,9", "i:2", "i:3", "rep:20000:5",
+            "rep:2000:2", opts=["-e", "trace=getppid", "--trace-args", "0=2", "-o", str(log)])
+    assert p.returncode == 0, p.stderr
+    recs = [json.loads(x) for x in log.read_text().splitlines()]
+    sys = [r for r in recs if r["type"] == "syscall"]
+    assert len(sys) == 2 + 2000 + ("getppid32 ret=-38" not in p.stdout)
+    out, stopped = [int(x) for x in re.findall(r"elapsed (\d+)", p.stdout)]
+    assert out < stopped, (out, stopped)  # 20000 calls that never stop vs 2000 that do
+    # Several comparisons, a mask; hooks with filters and the log filter together.
+    p = run(tmp_path, """
+        accessors.AddHookBefore("getppid", a0 => { accessors.print("H " + a0); },
+                                {args: {0: 4}});
+        """, "g:1", "g:3,10", "g:3,9", "g:4", "g:5,11",
+            opts=["-e", "trace=getppid", "--trace-args", "0&1=1,1>9", "-o", str(log)])
+    assert p.returncode == 0, p.stderr
+    sys = [json.loads(x) for x in log.read_text().splitlines()]
+    sys = [r for r in sys if r["type"] == "syscall"]
+    assert len(sys) == 2
+    assert re.findall(r"H \d+", log.read_text()) == ["H 4"]  # hook prints go to the log
+
+
+@pytest.mark.parametrize("spec", ["0=>1", "7=1", "0=", "x=1", "0=1,0=2", "0<1&"])
+def test_trace_args_bad_spec(tmp_path, spec):
+    p = run(tmp_path, None, "g:1", opts=["-e", "trace=getppid", "--trace-args", spec])
+    assert p.returncode != 0 and "--trace-args" in p.stderr, p.stderr

@@ -28,6 +28,7 @@ struct run_log_options {
 	char *path;          /* -o/--log FILE, "-" = stdout */
 	int format;          /* --format: -1 unset, LOG_FORMAT_JSON, LOG_FORMAT_TEXT */
 	char *trace;         /* -e/--trace SET (several -e: joined with ',') */
+	char *trace_args;    /* --trace-args SPEC (argfilter_parse) */
 	char *socket;        /* --log-socket ADDR */
 	int socket_full;     /* --log-socket-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
 	long socket_buffer;  /* --log-socket-buffer BYTES */
@@ -79,19 +80,22 @@ int parse_failure_policy(const char *s);
  * the getopt code), 0 or -1 with the message printed; log_config_key: 1 when
  * key is a log key (loaded), 0 when it is not, -1 on error. */
 enum { OPT_LOG_FORMAT = 300, OPT_LOG_SOCKET, OPT_LOG_SOCKET_FULL, OPT_LOG_SOCKET_BUFFER,
-       OPT_STRING_LIMIT };
+       OPT_STRING_LIMIT, OPT_TRACE_ARGS };
 #define LOG_LONGOPTS                                                                          \
 	{"log", required_argument, NULL, 'o'}, {"trace", required_argument, NULL, 'e'},       \
 		{"format", required_argument, NULL, OPT_LOG_FORMAT},                          \
 		{"log-socket", required_argument, NULL, OPT_LOG_SOCKET},                      \
 		{"log-socket-full", required_argument, NULL, OPT_LOG_SOCKET_FULL},            \
 		{"log-socket-buffer", required_argument, NULL, OPT_LOG_SOCKET_BUFFER},        \
-		{"string-limit", required_argument, NULL, OPT_STRING_LIMIT}
+		{"string-limit", required_argument, NULL, OPT_STRING_LIMIT},                  \
+		{"trace-args", required_argument, NULL, OPT_TRACE_ARGS}
 #define LOG_USAGE                                                                             \
 	"  -o, --log FILE             write events as JSON lines to FILE ('-' = stdout)\n"      \
 	"  -e, --trace SET            syscalls to log: names, numbers, %classes (%file,\n"     \
 	"                             %network, ...), /regex, all, none; '!' in front\n"        \
 	"                             negates (default with -o or --log-socket: all)\n"        \
+	"      --trace-args SPEC      log only calls whose arguments match, e.g. 0=2 or\n"     \
+	"                             1>=0x100,0&1=1 (the filter is compiled into seccomp)\n"  \
 	"      --format json|text     format of -o (default json; text on a terminal when\n"    \
 	"                             only -e is given: the log goes to stderr)\n"              \
 	"      --log-socket ADDR      stream JSON lines to HOST:PORT or unix:PATH\n"            \

@@ -156,8 +156,9 @@ int config_load(const char *path, struct run_options *o, struct jv_error *e)
 			if (r == 0)
 				return jv_err(e, 0,
 					      "%s: unknown key '%s' (known: hooks, callbacks, "
-					      "hook-timeout, hook-failure, command, log, trace, format, "
-					      "log-socket, log-socket-full, log-socket-buffer, "
+					      "hook-timeout, hook-failure, command, log, trace, "
+					      "trace-args, format, log-socket, log-socket-full, "
+					      "log-socket-buffer, "
 					      "string-limit, control, control-no-token, runtime-socket, "
 					      "and the sandbox's: isolate, policy, rootfs, "
 					      "bind, ro-bind, tmpfs, net, hostname, chdir, setenv, clearenv, "

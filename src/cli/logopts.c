@@ -69,6 +69,16 @@ int log_option(struct run_log_options *o, int opt, const char *arg)
 		}
 		add_trace(o, arg);
 		return 0;
+	case OPT_TRACE_ARGS: {
+		struct hook_filter f;
+		if (argfilter_parse(arg, &f, &e) < 0) {
+			fprintf(stderr, "jvisor run: --trace-args %s\n", e.msg);
+			return -1;
+		}
+		free(o->trace_args);
+		o->trace_args = xstrdup(arg);
+		return 0;
+	}
 	case OPT_LOG_FORMAT:
 		if ((o->format = parse_format(arg)) < 0) {
 			fprintf(stderr, "jvisor run: --format: '%s' is not 'json' or 'text'\n",
@@ -142,6 +152,16 @@ int log_config_key(const char *path, const char *key, json_t *v, struct run_log_
 		}
 		return 1;
 	}
+	if (!strcmp(key, "trace-args")) {
+		struct hook_filter f;
+		if (!json_is_string(v))
+			return jv_err(e, 0, "%s: key 'trace-args' must be a string", path);
+		if (argfilter_parse(json_string_value(v), &f, e) < 0)
+			return jv_err_prefix(e, "%s: trace-args", path);
+		free(o->trace_args);
+		o->trace_args = xstrdup(json_string_value(v));
+		return 1;
+	}
 	if (!strcmp(key, "format")) {
 		if (!json_is_string(v) || (o->format = parse_format(json_string_value(v))) < 0)
 			return jv_err(e, 0, "%s: key 'format' must be \"json\" or \"text\"", path);
@@ -176,6 +196,10 @@ void log_options_merge(struct run_log_options *o, const struct run_log_options *
 		free(o->trace);
 		o->trace = xstrdup(cli->trace);
 	}
+	if (cli->trace_args) {
+		free(o->trace_args);
+		o->trace_args = xstrdup(cli->trace_args);
+	}
 	if (cli->socket) {
 		free(o->socket);
 		o->socket = xstrdup(cli->socket);
@@ -203,6 +227,12 @@ int log_options_open(const struct run_log_options *o, struct jv_error *e)
 	};
 	if (o->trace && sys_set_parse(o->trace, &lo.trace, e) < 0)
 		return jv_err_prefix(e, "-e %s", o->trace);
+	struct hook_filter args;
+	if (o->trace_args) {
+		if (argfilter_parse(o->trace_args, &args, e) < 0)
+			return jv_err_prefix(e, "--trace-args");
+		lo.trace_args = &args;
+	}
 	return log_open(&lo, e);
 }
 
@@ -210,6 +240,7 @@ void log_options_free(struct run_log_options *o)
 {
 	free(o->path);
 	free(o->trace);
+	free(o->trace_args);
 	free(o->socket);
 	memset(o, 0, sizeof(*o));
 	o->format = o->socket_full = -1;

@@ -135,6 +135,7 @@ int cmd_run(int argc, char **argv)
 		case OPT_LOG_SOCKET_FULL:
 		case OPT_LOG_SOCKET_BUFFER:
 		case OPT_STRING_LIMIT:
+		case OPT_TRACE_ARGS:
 			if (log_option(&cli.log, c, optarg) < 0) {
 				run_options_free(&cli);
 				return EXIT_USAGE;

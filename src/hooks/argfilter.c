@@ -1,7 +1,9 @@
 /* Argument filters of hooks (argfilter.h). */
 #include "hooks/argfilter.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -107,4 +109,48 @@ void argfilter_format(const struct hook_filter *f, char *buf, size_t len)
 			break;
 		off += (size_t)w;
 	}
+}
+
+int argfilter_parse(const char *spec, struct hook_filter *f, struct jv_error *e)
+{
+	memset(f, 0, sizeof(*f));
+	const char *p = spec;
+	while (*p) {
+		if (*p < '0' || *p > '9')
+			return jv_err(e, 0, "'%s': expected an argument index 0..5 at '%s'", spec,
+				      p);
+		long idx = strtol(p, (char **)&p, 10);
+		uint64_t mask = 0;
+		bool has_mask = *p == '&';
+		char *end;
+		if (has_mask) {
+			mask = strtoull(p + 1, &end, 0);
+			if (end == p + 1)
+				return jv_err(e, 0, "'%s': expected a mask after '&'", spec);
+			p = end;
+		}
+		char op[3] = {0};
+		size_t n = strspn(p, "=!<>");
+		if (n == 0 || n > 2)
+			return jv_err(e, 0, "'%s': expected an op (= == != < <= > >=) at '%s'",
+				      spec, p);
+		memcpy(op, p, n);
+		p += n;
+		if (!strcmp(op, "="))
+			strcpy(op, "==");
+		errno = 0;
+		uint64_t v = *p == '-' ? (uint64_t)strtoll(p, &end, 0) : strtoull(p, &end, 0);
+		if (end == p || errno)
+			return jv_err(e, 0, "'%s': expected a value at '%s'", spec, p);
+		p = end;
+		if (argfilter_add(f, idx, op, v, has_mask, mask, e) < 0)
+			return jv_err_prefix(e, "'%s'", spec);
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return jv_err(e, 0, "'%s': unexpected '%s'", spec, p);
+	}
+	if (!f->n)
+		return jv_err(e, 0, "'%s': no comparison", spec);
+	return 0;
 }

@@ -42,5 +42,8 @@ int argfilter_add(struct hook_filter *f, long arg, const char *op, uint64_t valu
 		  uint64_t mask, struct jv_error *e);
 /* Give hook id a copy of f (replacing any). -1 with *e filled: no such hook. */
 int hooks_set_filter(unsigned id, const struct hook_filter *f, struct jv_error *e);
+/* Parse "0=2", "1>=0x100,2!=-1", "0&0xff=3" (--trace-args): INDEX [&MASK] OP VALUE,
+ * comma-separated; OP is = == != < <= > >=. -1 with *e filled. */
+int argfilter_parse(const char *spec, struct hook_filter *f, struct jv_error *e);
 /* "a0 == 0x1 && a2 & 0xff == 0x3" into buf. */
 void argfilter_format(const struct hook_filter *f, char *buf, size_t len);

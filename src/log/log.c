@@ -12,6 +12,7 @@
 
 bool log_active;
 static struct sys_set trace_set;	 /* logged */
+static struct hook_filter trace_args; /* --trace-args; n == 0: none */
 static struct sys_set watch_set;	 /* trapped to keep the fd paths right */
 static unsigned formats;		 /* 1 << LOG_FORMAT_* */
 static size_t str_max[NFMT] = {256, 32}; /* JSON, text (as strace -s) */
@@ -43,6 +44,8 @@ int log_open(const struct log_options *o, struct jv_error *e)
 		return 0;
 	if (o->string_limit)
 		str_max[LOG_FORMAT_JSON] = str_max[LOG_FORMAT_TEXT] = o->string_limit;
+	if (o->trace_args)
+		trace_args = *o->trace_args;
 	if (o->trace_given) {
 		trace_set = o->trace;
 	} else {
@@ -87,6 +90,14 @@ int log_close(void)
 bool log_wants(int nr)
 {
 	return log_active && (sys_set_has(&trace_set, nr) || sys_set_has(&watch_set, nr));
+}
+
+const struct hook_filter *log_trace_args(void) { return trace_args.n ? &trace_args : NULL; }
+
+bool log_wants_all(int nr)
+{
+	return log_active && (sys_set_has(&watch_set, nr) ||
+			      (sys_set_has(&trace_set, nr) && !trace_args.n));
 }
 
 /* ---- threads ---- */
@@ -214,7 +225,8 @@ static void watch(const struct hook_event *ev)
 
 bool log_sys_enter(struct log_thread **slot, const struct hook_event *ev)
 {
-	if (!sys_set_has(&trace_set, ev->sysno)) {
+	if (!sys_set_has(&trace_set, ev->sysno) ||
+	    (trace_args.n && !argfilter_match(&trace_args, ev->args))) {
 		if (sys_set_has(&watch_set, ev->sysno))
 			watch(ev);
 		return false;

@@ -26,6 +26,7 @@ struct log_options {
 	bool trace_given;     /* -e given (otherwise: all syscalls when a sink is open) */
 	struct sys_set trace;
 	size_t string_limit; /* bytes of strings and buffers shown; 0 = 256 */
+	const struct hook_filter *trace_args; /* --trace-args: only matching calls; NULL: all */
 };
 
 /* Open the sinks before the program is spawned; the log socket is dialed now
@@ -37,6 +38,10 @@ int log_open(const struct log_options *o, struct jv_error *e);
 int log_close(void);
 
 extern bool log_active;
+/* --trace-args (NULL: none): the log follows only calls whose arguments match. */
+const struct hook_filter *log_trace_args(void);
+/* Does the log need every call of nr to stop (no --trace-args, or an fd it watches)? */
+bool log_wants_all(int nr);
 /* Set by jvisor's SIGINT/SIGTERM handler: a blocked log socket gives up soon. */
 extern volatile sig_atomic_t log_interrupted;
 /* Buffered bytes not yet written: the loop flushes before it blocks. */

@@ -24,9 +24,9 @@ static bool filtered[SYS_NR_MAX], all[SYS_NR_MAX];
 static bool can_filter(int nr)
 {
 	if (nr == __NR_clone || nr == __NR_clone3 || nr == __NR_execve || nr == __NR_execveat ||
-	    log_wants(nr) || policy_watches(nr))
+	    log_wants_all(nr) || policy_watches(nr))
 		return false;
-	bool any = false;
+	bool any = log_wants(nr); /* with --trace-args: its filter is one more rule */
 	for (int ph = 0; ph < 2; ph++) {
 		for (struct hook *h = hooks_first(nr, (enum hook_phase)ph); h; h = h->next) {
 			if (!h->filter || !h->filter->n)
@@ -47,33 +47,41 @@ static const enum scmp_compare scmp_op[] = {
     [ARGCMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 };
 
+/* One RET_TRACE rule: the comparisons of f, all of them. */
+static int add_rule(scmp_filter_ctx ctx, int nr, const struct hook_filter *f)
+{
+	struct scmp_arg_cmp c[6];
+	for (unsigned i = 0; i < f->n; i++) {
+		const struct argcmp *a = &f->cmp[i];
+		c[i] = (struct scmp_arg_cmp){a->arg, scmp_op[a->op], 0, 0};
+		if (a->op == ARGCMP_MASKED_EQ) {
+			c[i].datum_a = a->mask;
+			c[i].datum_b = a->value;
+		} else {
+			c[i].datum_a = a->value;
+		}
+	}
+	int r = seccomp_rule_add_array(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, f->n, c);
+	return r == -EEXIST ? 0 : r;
+}
+
 int argrules_add(void *scmp_ctx, int nr)
 {
 	scmp_filter_ctx ctx = scmp_ctx;
-	const uint32_t act = SCMP_ACT_TRACE(JV_TRACE_DATA);
 	bool f = can_filter(nr);
 	filtered[nr] = f;
 	if (!f)
-		return seccomp_rule_add(ctx, act, nr, 0);
-	for (int ph = 0; ph < 2; ph++) {
-		for (struct hook *h = hooks_first(nr, (enum hook_phase)ph); h; h = h->next) {
-			struct scmp_arg_cmp c[6];
-			for (unsigned i = 0; i < h->filter->n; i++) {
-				const struct argcmp *a = &h->filter->cmp[i];
-				c[i] = (struct scmp_arg_cmp){a->arg, scmp_op[a->op], 0, 0};
-				if (a->op == ARGCMP_MASKED_EQ) {
-					c[i].datum_a = a->mask;
-					c[i].datum_b = a->value;
-				} else {
-					c[i].datum_a = a->value;
-				}
-			}
-			int r = seccomp_rule_add_array(ctx, act, nr, h->filter->n, c);
-			if (r < 0 && r != -EEXIST)
-				return r;
-		}
-	}
-	return 0;
+		return seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
+	/* First in the program: a filtered-out call runs the BPF on every call
+	 * (the kernel's per-syscall allow cache cannot skip it). */
+	int r = seccomp_syscall_priority(ctx, nr, 255);
+	if (r == 0 && log_wants(nr))
+		r = add_rule(ctx, nr, log_trace_args());
+	for (int ph = 0; ph < 2 && r == 0; ph++)
+		for (struct hook *h = hooks_first(nr, (enum hook_phase)ph); h && r == 0;
+		     h = h->next)
+			r = add_rule(ctx, nr, h->filter);
+	return r;
 }
 
 bool argrules_traps_all(int nr)

@@ -1,8 +1,9 @@
 /* Argument filters in the seccomp filter (docs/hooks.md, "Argument filters").
  *
- * A syscall whose hooks all have filters, and which neither the log nor the
- * sandbox policy watches, gets one RET_TRACE rule per hook with that hook's
- * comparisons (libseccomp SCMP_A0..A5); any other trapped syscall gets one
+ * A syscall whose hooks all have filters, which the log selects only with
+ * --trace-args (or not at all) and the sandbox policy does not watch, gets one
+ * RET_TRACE rule per hook (and the log) with its comparisons (libseccomp
+ * SCMP_A0..A5); any other trapped syscall gets one
  * unconditional rule. libseccomp compares only the low 32 bits on the i386
  * and x32 ABIs, so on those every call of a filtered syscall stops (a prefix
  * put in front of the program); the tracer checks each hook's filter again. */
