@@ -151,6 +151,19 @@ static bool token_ok(const char *t)
 	return d == 0;
 }
 
+/* Append to a client's pending output; what was already sent is dropped first. */
+static void out_append(struct client *c, const void *data, size_t n)
+{
+	if (c->out_off) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	c->out = xrealloc(c->out, c->out_len + n);
+	memcpy(c->out + c->out_len, data, n);
+	c->out_len += n;
+}
+
 /* subscribe: from now on the connection carries the event log's new lines
  * (read from the -o file, as the web viewer does); its input is ignored. */
 static json_t *subscribe(struct client *c, json_t *payload)
@@ -192,9 +205,7 @@ static void pump(struct client *c)
 				return; /* a line still being written */
 			take = (size_t)(nl + 1 - buf);
 		}
-		c->out = xrealloc(c->out, c->out_len + take);
-		memcpy(c->out + c->out_len, buf, take);
-		c->out_len += take;
+		out_append(c, buf, take);
 		c->sub_off += (off_t)take;
 		if (take < (size_t)n || n < (ssize_t)sizeof(buf))
 			return;
@@ -228,14 +239,12 @@ static void queue_out(struct client *c, json_t *a)
 	size_t n;
 	_cleanup_free_ char *line = proto_dump(a, &n);
 	json_decref(a);
-	if (c->out_len + n > OUT_MAX) {
+	if (c->out_len - c->out_off + n > OUT_MAX) {
 		c->close_after = c->eof = true; /* a client that never reads: drop it */
 		c->out_len = c->out_off = 0;
 		return;
 	}
-	c->out = xrealloc(c->out, c->out_len + n);
-	memcpy(c->out + c->out_len, line, n);
-	c->out_len += n;
+	out_append(c, line, n);
 }
 
 static void process_input(struct client *c)
