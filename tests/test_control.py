@@ -501,3 +501,31 @@ def test_vfork_parent_gets_the_filter_when_it_can(sandboxes, tmp_path):
     assert a["type"] == "ok" and "does not stop now" in a["warning"], a
     assert s.proc.wait(15) == 0
     assert "parent changed" in s.stdout()
+
+
+def test_sandboxed_process_is_refused_over_tcp(tmp_path):
+    """Even without a token, a process of the sandbox cannot use the TCP socket
+    (its end of the connection is looked up in /proc/net/tcp)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    code = ("import socket, time\n"
+            "time.sleep(0.5)\n"
+            f"c = socket.create_connection(('127.0.0.1', {port}))\n"
+            "try:\n"
+            "    c.sendall(b'{\"type\":\"current-hooks\"}')\n"
+            "except OSError:\n"
+            "    pass\n"
+            "data = b''\n"
+            "while True:\n"
+            "    d = c.recv(4096)\n"
+            "    if not d: break\n"
+            "    data += d\n"
+            "print(data.decode())\n")
+    r = subprocess.run([JVISOR, "run", "--control", f"tcp:127.0.0.1:{port}",
+                        "--control-no-token", "--", PYTHON, "-c", code],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    a = json.loads(r.stdout)
+    assert a["type"] == "error" and "sandbox" in a["message"], a

@@ -6,6 +6,7 @@
  * arrives just before the tracer blocks in waitpid. A slow client only ever
  * waits for its own answers: writes are non-blocking and buffered. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -287,20 +288,93 @@ static void flush_out(struct client *c)
 	c->out_off = c->out_len = 0;
 }
 
-/* Is the peer of a unix connection a process of this sandbox? */
+/* Is pid traced by this jvisor (a process of the sandbox)? Read from procfs:
+ * this thread may not look at the tracer's tables. A process that cannot be
+ * read counts as one. */
+static bool traced_by_us(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	_cleanup_free_ char *st = NULL;
+	if (jv_read_file(path, &st) < 0)
+		return true;
+	const char *p = strstr(st, "\nTracerPid:");
+	return !p || atoi(p + 11) == getpid();
+}
+
+/* The inode of the client end of a loopback TCP connection (from
+ * /proc/net/tcp), 0 when not found. */
+static unsigned long tcp_client_inode(int fd)
+{
+	struct sockaddr_in me, peer;
+	socklen_t l1 = sizeof(me), l2 = sizeof(peer);
+	if (getsockname(fd, (struct sockaddr *)&me, &l1) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &l2) < 0)
+		return 0;
+	_cleanup_free_ char *tab = NULL;
+	if (jv_read_file("/proc/net/tcp", &tab) < 0)
+		return 0;
+	for (char *line = strchr(tab, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+		unsigned la, lp, ra, rp, st;
+		unsigned long inode;
+		if (sscanf(line + 1, " %*d: %x:%x %x:%x %x %*x:%*x %*x:%*x %*x %*u %*u %lu", &la,
+			   &lp, &ra, &rp, &st, &inode) != 6)
+			continue;
+		/* The client's end: local = its address, remote = our listening end. */
+		if (lp == ntohs(peer.sin_port) && la == peer.sin_addr.s_addr &&
+		    rp == ntohs(me.sin_port) && ra == me.sin_addr.s_addr)
+			return inode;
+	}
+	return 0;
+}
+
+/* Does a process of this sandbox hold the socket with this inode? */
+static bool sandbox_holds_socket(unsigned long inode)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool found = false;
+	while (d && !found && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		pid_t pid = (pid_t)atoi(de->d_name);
+		if (pid == getpid() || !traced_by_us(pid))
+			continue;
+		char fds[64];
+		snprintf(fds, sizeof(fds), "/proc/%d/fd", (int)pid);
+		DIR *fd_dir = opendir(fds);
+		struct dirent *fe;
+		while (fd_dir && !found && (fe = readdir(fd_dir))) {
+			char link[64], target[64];
+			snprintf(link, sizeof(link), "%s/%s", fds, fe->d_name);
+			ssize_t n = readlink(link, target, sizeof(target) - 1);
+			if (n > 0) {
+				target[n] = 0;
+				found = !strcmp(target, want);
+			}
+		}
+		if (fd_dir)
+			closedir(fd_dir);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Is the peer of a connection a process of this sandbox? */
 static bool peer_in_sandbox(int fd)
 {
+	if (is_tcp) {
+		unsigned long inode = tcp_client_inode(fd);
+		return inode && sandbox_holds_socket(inode);
+	}
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 		return true;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cr.pid);
-	_cleanup_free_ char *st = NULL;
-	if (jv_read_file(path, &st) < 0)
-		return true; /* gone already: nobody to answer */
-	const char *p = strstr(st, "\nTracerPid:");
-	return !p || atoi(p + 11) == getpid();
+	return traced_by_us(cr.pid);
 }
 
 static void close_client(struct client *c)
@@ -383,7 +457,7 @@ static void *serve(void *arg)
 			} else if (fd >= 0) {
 				struct client *c = &clients[slot];
 				c->fd = fd;
-				if (!is_tcp && peer_in_sandbox(fd)) {
+				if (peer_in_sandbox(fd)) {
 					queue_out(c,
 						  proto_error("refused: the peer is a process of "
 							      "this sandbox"));
