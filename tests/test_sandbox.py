@@ -23,7 +23,8 @@ DENIED = [
 AT_SUPERVISOR = [
     "ptrace_attach:ppid", "kill:ppid", "kill_term:ppid", "kill_kill:ppid", "tkill:ppid",
     "tgkill:ppid", "pidfd_open:ppid", "pidfd_signal:ppid", "process_vm_readv:ppid",
-    "proc_mem:ppid", "kill:-1",
+    "proc_mem:ppid", "kill:-1", "fsetown:ppid", "fsetown_hi:ppid", "fsetown_ex:ppid",
+    "fiosetown:ppid", "tgkill_hi:ppid",
 ]
 ALLOWED = ["getpid", "fork", "personality:0", "personality:0x0040000"]
 
@@ -75,6 +76,23 @@ def test_supervisor_out_of_reach():
     for call in AT_SUPERVISOR:
         name = call.split(":")[0]
         assert res[name][0] != "ok", (call, res[name])
+    # The same calls aimed at the program itself or its own children work.
+    own = ["fsetown:0", "fiosetown:0", "kill:0"]
+    r, res = try_calls(["setpgid"] + own)
+    assert all(res[c.split(":")[0]][0] == "ok" for c in own), res
+
+
+def test_probes_reach_a_process_natively():
+    # The probes can fail: aimed at a plain process they succeed.
+    p = subprocess.Popen(["sleep", "30"])
+    try:
+        calls = [c.replace("ppid", str(p.pid)) for c in AT_SUPERVISOR
+                 if not c.startswith(("kill_", "kill:-1"))]
+        for call, res in zip(calls, native(calls)):
+            assert res.startswith(("ok", "EFAULT")), (call, res)
+    finally:
+        p.kill()
+        p.wait()
 
 
 def test_kill_of_own_process_group():

@@ -32,6 +32,8 @@ enum pol_kind {
 	K_PERSONALITY, /* fails when the persona changes the ABI or the address space */
 	K_CLONE,       /* fails when it asks for new namespaces */
 	K_CLONE3,      /* the same, with the flags in struct clone_args at a0 */
+	K_FCNTL_OWN,   /* F_SETOWN(_EX) naming jvisor: the kernel would signal it (SIGIO) */
+	K_IOCTL_OWN,   /* FIOSETOWN and SIOCSPGRP: the same */
 };
 
 struct pol_rule {
@@ -44,6 +46,16 @@ struct pol_rule {
 #define NS_FLAGS                                                                                   \
 	(CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
 	 CLONE_NEWCGROUP)
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x80
+#endif
+/* clone3 has no CSIGNAL in its flags: CLONE_NEWTIME too. */
+#define NS_FLAGS3 (NS_FLAGS | CLONE_NEWTIME)
+#ifndef F_SETOWN_EX
+#define F_SETOWN_EX 15
+#endif
+#define FIOSETOWN_CMD 0x8901
+#define SIOCSPGRP_CMD 0x8902
 
 /* The default policy. Keep docs/sandbox.md in step. */
 static const struct pol_rule default_rules[] = {
@@ -86,6 +98,8 @@ static const struct pol_rule default_rules[] = {
     {"rt_tgsigqueueinfo", K_TGKILL, EPERM, "signals jvisor"},
     {"pidfd_open", K_PIDFD_OPEN, EPERM, "opens jvisor's pidfd"},
     {"pidfd_send_signal", K_PIDFD_FD, EPERM, "signals jvisor"},
+    {"fcntl", K_FCNTL_OWN, EPERM, "makes the kernel signal jvisor (F_SETOWN)"},
+    {"ioctl", K_IOCTL_OWN, EPERM, "makes the kernel signal jvisor (FIOSETOWN, SIOCSPGRP)"},
     {"pidfd_getfd", K_PIDFD_FD, EPERM, "steals jvisor's file descriptors"},
     {"iopl", K_DENY, EPERM, "raw I/O port access"},
     {"ioperm", K_DENY, EPERM, "raw I/O port access"},
@@ -142,6 +156,8 @@ static bool kind_active(enum pol_kind k)
 	case K_PIDFD_OPEN:
 	case K_PIDFD_FD:
 	case K_PROCESS_VM:
+	case K_FCNTL_OWN:
+	case K_IOCTL_OWN:
 		return !isolated;
 	case K_DENY:
 	case K_PERSONALITY:
@@ -284,10 +300,22 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 		int r = 0;
 		switch (table[nr].kind) {
 		case K_TGKILL:
-			r = seccomp_rule_add(
-			    ctx, act, nr, 1,
-			    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uint32_t)getpid()));
+			/* The kernel takes an int: compare the low 32 bits only. */
+			r = seccomp_rule_add(ctx, act, nr, 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+						     (scmp_datum_t)(uint32_t)getpid()));
 			break;
+		case K_FCNTL_OWN:
+		case K_IOCTL_OWN: {
+			/* Hot syscalls: only these (unsigned int) commands stop. */
+			const uint32_t cmds[2] = {
+			    table[nr].kind == K_FCNTL_OWN ? F_SETOWN : FIOSETOWN_CMD,
+			    table[nr].kind == K_FCNTL_OWN ? F_SETOWN_EX : SIOCSPGRP_CMD};
+			for (int i = 0; i < 2 && r == 0; i++)
+				r = seccomp_rule_add(
+				    ctx, act, nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
+			break;
+		}
 		case K_CLONE: {
 			static const uint64_t flags[] = {
 			    CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,	 CLONE_NEWNET,
@@ -365,16 +393,37 @@ static bool persona_ok(uint32_t p)
 	return (p & ~(uint32_t)(PER_MASK | ADDR_NO_RANDOMIZE | UNAME26)) == 0;
 }
 
+static int read_mem(pid_t tid, uint64_t addr, void *buf, size_t n)
+{
+	struct iovec local = {buf, n};
+	struct iovec remote = {(void *)(uintptr_t)addr, n};
+	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
 /* clone3's flags (the first field of struct clone_args); 0 when unreadable
  * (the kernel then fails the call with EFAULT). */
 static uint64_t clone3_flags(pid_t tid, uint64_t addr)
 {
 	uint64_t flags = 0;
-	struct iovec local = {&flags, sizeof(flags)};
-	struct iovec remote = {(void *)(uintptr_t)addr, sizeof(flags)};
-	if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != sizeof(flags))
-		return 0;
-	return flags;
+	return read_mem(tid, addr, &flags, sizeof(flags)) == 0 ? flags : 0;
+}
+
+/* An F_SETOWN-style owner: a pid, or -pgid. */
+static bool owner_is_jvisor(int owner)
+{
+	return owner < 0 ? -(long)owner == getpgrp() : is_jvisor(owner);
+}
+
+static bool fcntl_owner_is_jvisor(pid_t tid, uint32_t cmd, uint64_t arg)
+{
+	if (cmd == F_SETOWN)
+		return owner_is_jvisor((int)arg);
+	if (cmd != F_SETOWN_EX)
+		return false;
+	struct f_owner_ex o;
+	if (read_mem(tid, arg, &o, sizeof(o)) < 0)
+		return false;
+	return o.type == F_OWNER_PGRP ? o.pid == getpgrp() : is_jvisor(o.pid);
 }
 
 int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
@@ -418,7 +467,17 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		deny = (a[0] & NS_FLAGS) != 0;
 		break;
 	case K_CLONE3:
-		deny = (clone3_flags(tid, a[0]) & NS_FLAGS) != 0;
+		deny = (clone3_flags(tid, a[0]) & NS_FLAGS3) != 0;
+		break;
+	case K_FCNTL_OWN:
+		deny = fcntl_owner_is_jvisor(tid, (uint32_t)a[1], a[2]);
+		break;
+	case K_IOCTL_OWN:
+		if ((uint32_t)a[1] == FIOSETOWN_CMD || (uint32_t)a[1] == SIOCSPGRP_CMD) {
+			int owner = 0;
+			deny = read_mem(tid, a[2], &owner, sizeof(owner)) == 0 &&
+			       owner_is_jvisor(owner);
+		}
 		break;
 	}
 	if (!deny)

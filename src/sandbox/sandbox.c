@@ -370,6 +370,10 @@ static int build_root(const char *cwd, struct jv_error *e)
 		if (m->kind == SB_RO_BIND && set_readonly(dst) < 0)
 			return jv_err(e, errno, "--ro-bind %s: read-only", m->dst);
 	}
+	/* /dev/userfaultfd would give userfaultfd without the syscall. */
+	if (access("/newroot/dev/userfaultfd", F_OK) == 0 &&
+	    mount("/oldroot/dev/null", "/newroot/dev/userfaultfd", NULL, MS_BIND, NULL) < 0)
+		return jv_err(e, errno, "hiding /dev/userfaultfd");
 	/* jvisor's log file: the program sees an empty, unwritable stand-in. */
 	if (mask_path) {
 		_cleanup_free_ char *dst = xasprintf("/newroot%s", mask_path);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
@@ -274,6 +275,33 @@ static long try(const char *name, const char *arg, char *extra, size_t extrasz)
 		}
 		return r;
 	}
+	if (!strcmp(name, "fsetown") || !strcmp(name, "fsetown_hi") ||
+	    !strcmp(name, "fsetown_ex") || !strcmp(name, "fiosetown")) {
+		/* Ask the kernel to send SIGIO for a socket to pid a. */
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+			return -1;
+		long r;
+		if (!strcmp(name, "fsetown")) {
+			r = fcntl(sv[0], F_SETOWN, (int)a);
+		} else if (!strcmp(name, "fsetown_hi")) {
+			/* The kernel reads cmd as an unsigned int: the high bits are noise. */
+			r = syscall(SYS_fcntl, sv[0], (1UL << 32) | F_SETOWN, a);
+		} else if (!strcmp(name, "fsetown_ex")) {
+			struct f_owner_ex o = {F_OWNER_PID, (pid_t)a};
+			r = fcntl(sv[0], F_SETOWN_EX, &o);
+		} else {
+			int owner = (int)a;
+			r = ioctl(sv[0], FIOSETOWN, &owner);
+		}
+		int saved = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = saved;
+		return r;
+	}
+	if (!strcmp(name, "tgkill_hi"))
+		return syscall(SYS_tgkill, (1UL << 32) | (unsigned long)a, (pid_t)a, 0);
 	if (!strcmp(name, "setpgid"))
 		return setpgid(0, 0);
 	if (!strcmp(name, "int80_bpf")) {
