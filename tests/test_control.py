@@ -529,3 +529,15 @@ def test_sandboxed_process_is_refused_over_tcp(tmp_path):
     assert r.returncode == 0, r.stderr
     a = json.loads(r.stdout)
     assert a["type"] == "error" and "sandbox" in a["message"], a
+
+
+def test_stats_count_stops_and_hook_calls(sandboxes, tmp_path):
+    s = start(sandboxes, tmp_path, ["-e", "getuid", "-o", str(tmp_path / "log.jsonl"), "--",
+                                    helper("ctl_spin"), "1"])
+    assert s.wait_stdout("ready")
+    time.sleep(0.2)
+    st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
+    assert st["syscalls"]["getuid"] > 0 and st["syscalls_stopped"] >= st["syscalls"]["getuid"]
+    assert st["processes"] == 2 and st["hooks"] == 0
+    ctl(s, "eval", "accessors.AddHookAfter('getuid', function h() { return {ret: 4242}; })")
+    assert s.proc.wait(10) == 0

@@ -398,6 +398,17 @@ static json_t *do_stats(void)
 		for (int ph = 0; ph < 2; ph++)
 			for (struct hook *h = hooks_first(nr, (enum hook_phase)ph); h; h = h->next)
 				calls += h->calls;
+	json_t *seen = json_object();
+	unsigned long total = 0;
+	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
+		unsigned long k = tracer_seen(nr);
+		if (k && sys_name(nr)) {
+			json_object_set_new(seen, sys_name(nr), json_integer((json_int_t)k));
+			total += k;
+		}
+	}
+	json_object_set_new(pl, "syscalls_stopped", json_integer((json_int_t)total));
+	json_object_set_new(pl, "syscalls", seen);
 	json_object_set_new(pl, "processes", json_integer((json_int_t)n));
 	json_object_set_new(pl, "hooks", json_integer(hooks_count()));
 	json_object_set_new(pl, "hook_calls", json_integer((json_int_t)calls));

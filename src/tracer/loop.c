@@ -130,6 +130,11 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	return true;
 }
 
+/* Seccomp stops per native syscall number. */
+static unsigned long seen[SYS_NR_MAX];
+
+unsigned long tracer_seen(int nr) { return nr >= 0 && nr < SYS_NR_MAX ? seen[nr] : 0; }
+
 static void on_seccomp_stop(struct thread *t)
 {
 	struct __ptrace_syscall_info si;
@@ -166,6 +171,7 @@ static void on_seccomp_stop(struct thread *t)
 		resume(t, 0);
 		return;
 	}
+	seen[native]++; /* for the control socket's stats */
 	bool foreign = si.seccomp.ret_data == JV_ABI_DATA;
 	if ((foreign || policy_watches(native)) &&
 	    policy_stop(t, native, abi, si.seccomp.args, foreign))

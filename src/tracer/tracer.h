@@ -47,6 +47,8 @@ int tracer_resume_threads(void);
  * sets tracer_wake; the loop then calls tracer_wake_fn between two stops. */
 extern volatile sig_atomic_t tracer_wake;
 extern void (*tracer_wake_fn)(void);
+/* How many calls of native syscall nr stopped in the tracer (control stats). */
+unsigned long tracer_seen(int nr);
 /* Handle one waitpid() status as the loop would (src/tracer/grow.c). */
 void tracer_handle(pid_t tid, int status);
 
