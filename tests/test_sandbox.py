@@ -95,6 +95,19 @@ def test_probes_reach_a_process_natively():
         p.wait()
 
 
+def test_seccomp_listener_cannot_take_calls_away(tmp_path):
+    # Natively the notifier lets bpf() through (EINVAL: the probe's bad command);
+    # USER_NOTIF outranks RET_TRACE, so under jvisor the listener must not exist.
+    assert native(["notif_bypass"]) == ["bpf EINVAL", "ok"]
+    r, res = try_calls(["notif_bypass", "bpf"])
+    assert res["notif_bypass"] == ["EPERM"] and res["bpf"] == ["EPERM"], (res, r.stderr)
+    # A filter without a listener is the program's business.
+    pol = tmp_path / "p.json"
+    pol.write_text(json.dumps({"allow": ["seccomp"]}))
+    r, res = try_calls(["notif_bypass"], args=["--policy", str(pol)])
+    assert res["notif_bypass"][0] == "bpf EINVAL"  # what the default policy prevents
+
+
 def test_kill_of_own_process_group():
     # In jvisor's process group kill(0) would reach jvisor; in its own it is allowed.
     r, res = try_calls(["kill:0", "setpgid", "kill:0", "kill:-1"])

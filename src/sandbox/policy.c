@@ -34,6 +34,7 @@ enum pol_kind {
 	K_CLONE3,      /* the same, with the flags in struct clone_args at a0 */
 	K_FCNTL_OWN,   /* F_SETOWN(_EX) naming jvisor: the kernel would signal it (SIGIO) */
 	K_IOCTL_OWN,   /* FIOSETOWN and SIOCSPGRP: the same */
+	K_SECCOMP,     /* a filter with a user-space listener: USER_NOTIF outranks RET_TRACE */
 };
 
 struct pol_rule {
@@ -98,6 +99,9 @@ static const struct pol_rule default_rules[] = {
     {"rt_tgsigqueueinfo", K_TGKILL, EPERM, "signals jvisor"},
     {"pidfd_open", K_PIDFD_OPEN, EPERM, "opens jvisor's pidfd"},
     {"pidfd_send_signal", K_PIDFD_FD, EPERM, "signals jvisor"},
+    {"seccomp", K_SECCOMP, EPERM,
+     "a user-space listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) would take syscalls away "
+     "from the hooks and the policy"},
     {"fcntl", K_FCNTL_OWN, EPERM, "makes the kernel signal jvisor (F_SETOWN)"},
     {"ioctl", K_IOCTL_OWN, EPERM, "makes the kernel signal jvisor (FIOSETOWN, SIOCSPGRP)"},
     {"pidfd_getfd", K_PIDFD_FD, EPERM, "steals jvisor's file descriptors"},
@@ -163,6 +167,7 @@ static bool kind_active(enum pol_kind k)
 	case K_PERSONALITY:
 	case K_CLONE:
 	case K_CLONE3:
+	case K_SECCOMP:
 		return true;
 	}
 	return true;
@@ -304,6 +309,11 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 			r = seccomp_rule_add(ctx, act, nr, 1,
 					     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
 						     (scmp_datum_t)(uint32_t)getpid()));
+			break;
+		case K_SECCOMP:
+			r = seccomp_rule_add(ctx, act, nr, 1,
+					     SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+						     SECCOMP_FILTER_FLAG_NEW_LISTENER));
 			break;
 		case K_FCNTL_OWN:
 		case K_IOCTL_OWN: {
@@ -471,6 +481,9 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		break;
 	case K_FCNTL_OWN:
 		deny = fcntl_owner_is_jvisor(tid, (uint32_t)a[1], a[2]);
+		break;
+	case K_SECCOMP:
+		deny = (a[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0;
 		break;
 	case K_IOCTL_OWN:
 		if ((uint32_t)a[1] == FIOSETOWN_CMD || (uint32_t)a[1] == SIOCSPGRP_CMD) {
