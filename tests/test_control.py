@@ -400,6 +400,11 @@ def test_ctl_commands(sandboxes, tmp_path):
     assert '"hook-failure": "open"' in ctl(s, "config").stdout
     ctl(s, "config", "hook-failure", "closed")
     assert '"closed"' in ctl(s, "config", "hook-failure").stdout
+    ctl(s, "config", "hook-timeout", "150")
+    t0 = time.time()
+    r = ctl(s, "eval", "for (;;) {}", check=False)
+    assert r.returncode == 1 and "time limit" in r.stderr and time.time() - t0 < 2
+    assert ctl(s, "config", "hook-timeout", "0", check=False).returncode == 1
     assert "AddHookAfter" in ctl(s, "accessors").stdout
 
     # only processes of this sandbox

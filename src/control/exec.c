@@ -425,10 +425,26 @@ static json_t *do_config(json_t *p)
 	if (err[0])
 		return proto_error("config: %s", err);
 	json_t *v = json_object_get(p, "value");
-	if (key && v && !json_is_null(v)) {
+	if (key && v && !json_is_null(v) && !strcmp(key, "hook-timeout")) {
+		long long ms = -1;
+		if (json_is_integer(v))
+			ms = json_integer_value(v);
+		else if (json_is_string(v) && *json_string_value(v)) {
+			char *end;
+			ms = strtoll(json_string_value(v), &end, 10);
+			if (*end)
+				ms = -1;
+		}
+		if (ms < 1 || ms > 3600000)
+			return proto_error(
+			    "config: hook-timeout must be a number of milliseconds in "
+			    "1..3600000");
+		control_opts.timeout_ms = (unsigned)ms;
+		js_set_timeout((unsigned)ms);
+	} else if (key && v && !json_is_null(v)) {
 		if (strcmp(key, "hook-failure"))
 			return proto_error("config: '%s' cannot be changed at run time (settable: "
-					   "hook-failure)",
+					   "hook-failure, hook-timeout)",
 					   key);
 		const char *s = json_string_value(v);
 		if (!s || (strcmp(s, "open") && strcmp(s, "closed")))

@@ -387,6 +387,13 @@ int js_init(const struct js_options *o, struct jv_error *e)
 	return 0;
 }
 
+void js_set_timeout(unsigned ms)
+{
+	timeout_ms = ms;
+	if (group)
+		JSContextGroupSetExecutionTimeLimit(group, timeout_ms / 1000.0, should_terminate, NULL);
+}
+
 int js_load_source(const char *src, const char *url, int line, struct jv_error *e)
 {
 	return evaluate(src, url, line, NULL, e);

@@ -25,6 +25,8 @@ int js_add_callback(int sysno, enum hook_phase phase, const char *source, const 
  * final value as JSON text (malloc'd), NULL when it has none (undefined, a
  * function); errors carry url:line and a time limit overrun says so. */
 int js_eval_json(const char *src, const char *url, char **json, struct jv_error *e);
+/* Change the time limit of hook calls and script runs (the control socket). */
+void js_set_timeout(unsigned ms);
 /* The name of a hook's function (malloc'd, "" when anonymous). */
 char *js_hook_name(const struct hook *h);
 void js_shutdown(void);
