@@ -546,3 +546,33 @@ def test_stats_count_stops_and_hook_calls(sandboxes, tmp_path):
     assert st["processes"] == 2 and st["hooks"] == 0
     ctl(s, "eval", "accessors.AddHookAfter('getuid', function h() { return {ret: 4242}; })")
     assert s.proc.wait(10) == 0
+
+
+def test_trace_changes_the_logged_set_at_run_time(sandboxes, tmp_path):
+    log = tmp_path / "log.jsonl"
+    s = start(sandboxes, tmp_path, ["-o", str(log), "-e", "getppid", "--",
+                                    helper("ctl_spin"), "2"])
+    assert s.wait_stdout("ready")
+    time.sleep(0.2)
+    assert '"getuid"' not in log.read_text()
+    a = json.loads(ctl(s, "--json", "trace", "getuid").stdout)
+    assert a["type"] == "ok" and a["payload"]["trapped"] == 1
+    deadline = time.time() + 5
+    while '"getuid"' not in log.read_text() and time.time() < deadline:
+        time.sleep(0.05)
+    assert '"getuid"' in log.read_text()
+    r = ctl(s, "trace", "nonsense", check=False)
+    assert r.returncode == 1 and "nonsense" in r.stderr
+    ctl(s, "trace", "getppid")
+    time.sleep(0.3)
+    n = log.read_text().count('"getuid"')
+    time.sleep(0.3)
+    assert log.read_text().count('"getuid"') == n
+    ctl(s, "eval", "accessors.AddHookAfter('getuid', () => ({ret: 4242}))")
+    assert s.proc.wait(10) == 0
+
+
+def test_trace_needs_a_log(sandboxes, tmp_path):
+    s = start(sandboxes, tmp_path, ["--", "sleep", "30"])
+    r = ctl(s, "trace", "getuid", check=False)
+    assert r.returncode == 1 and "no event log" in r.stderr

@@ -31,6 +31,7 @@ static void usage(FILE *f)
 	      "  umask PID [MASK]             show or set a process's umask (octal)\n"
 	      "  stats                        counters\n"
 	      "  config [KEY [VALUE]]         runtime settings\n"
+	      "  trace SET                    change which syscalls are logged (as -e)\n"
 	      "  events [--all]               follow the event log (run -o FILE) until the\n"
 	      "                               sandbox ends; --all: from its first record\n"
 	      "  send JSON                    send a raw request\n\n"
@@ -232,9 +233,10 @@ static json_t *build(int argc, char **argv)
 			json_object_set_new(payload(r), "from", json_string("start"));
 		return r;
 	}
-	if (!strcmp(cmd, "trace")) {
-		fprintf(stderr, "jvisor ctl: %s is not available yet (see docs/control.md)\n", cmd);
-		return NULL;
+	if (!strcmp(cmd, "trace") && argc == 2) {
+		r = request("trace");
+		json_object_set_new(payload(r), "set", json_string(argv[1]));
+		return r;
 	}
 	fprintf(stderr,
 		"jvisor ctl: unknown command or wrong arguments: %s (see jvisor ctl --help)\n",

@@ -12,6 +12,7 @@
 #include "control/internal.h"
 #include "control/proto.h"
 #include "js/js.h"
+#include "log/log.h"
 #include "tracer/grow.h"
 #include "tracer/tracer.h"
 
@@ -473,6 +474,27 @@ static json_t *do_config(json_t *p)
 	return proto_ok(key, pl);
 }
 
+static json_t *do_trace(json_t *p)
+{
+	char err[256];
+	const char *set = proto_get_str(p, "set", true, err, sizeof(err));
+	if (!set)
+		return proto_error("trace: %s", err);
+	struct sys_set s;
+	memset(&s, 0, sizeof(s));
+	struct jv_error e;
+	if (sys_set_parse(set, &s, &e) < 0)
+		return proto_error("trace: %s", e.msg);
+	if (log_set_trace(&s) < 0)
+		return proto_error("trace: no event log is open (start jvisor run with -o FILE, -e "
+				   "SET or --log-socket)");
+	char msg[1024];
+	snprintf(msg, sizeof(msg), "logging %s", set);
+	json_t *pl = json_object();
+	grow(pl, msg, sizeof(msg));
+	return proto_ok(msg, pl);
+}
+
 struct cmd {
 	const char *type;
 	json_t *(*fn)(json_t *payload);
@@ -493,6 +515,7 @@ static const struct cmd cmds[] = {
     {"umask", do_umask, NULL},
     {"stats", NULL, do_stats},
     {"config", do_config, NULL},
+    {"trace", do_trace, NULL},
 };
 
 bool control_known_type(const char *type)

@@ -100,6 +100,26 @@ bool log_wants_all(int nr)
 			      (sys_set_has(&trace_set, nr) && !trace_args.n));
 }
 
+int log_set_trace(const struct sys_set *s)
+{
+	if (!log_active)
+		return -1;
+	trace_set = *s;
+	for (int nr = sys_next(-1); nr >= 0; nr = sys_next(nr)) {
+		const struct sys_info *si = sys_info(nr);
+		for (int i = 0; sys_set_has(&trace_set, nr) && i < si->nargs; i++) {
+			if (si->args[i].role == SR_FD || si->args[i].role == SR_DIRFD) {
+				sys_set_add(&watch_set, __NR_close);
+				sys_set_add(&watch_set, __NR_dup2);
+				sys_set_add(&watch_set, __NR_dup3);
+				sys_set_add(&watch_set, __NR_close_range);
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
 /* ---- threads ---- */
 
 static struct log_thread *lt_get(struct log_thread **slot, pid_t pid, pid_t tid)

@@ -40,6 +40,9 @@ int log_close(void);
 extern bool log_active;
 /* --trace-args (NULL: none): the log follows only calls whose arguments match. */
 const struct hook_filter *log_trace_args(void);
+/* Change the logged set while the program runs (the control socket's `trace`;
+ * the caller grows the seccomp filter). -1 when no log is open. */
+int log_set_trace(const struct sys_set *s);
 /* Does the log need every call of nr to stop (no --trace-args, or an fd it watches)? */
 bool log_wants_all(int nr);
 /* Set by jvisor's SIGINT/SIGTERM handler: a blocked log socket gives up soon. */
