@@ -24,7 +24,7 @@ AT_SUPERVISOR = [
     "ptrace_attach:ppid", "kill:ppid", "kill_term:ppid", "kill_kill:ppid", "tkill:ppid",
     "tgkill:ppid", "pidfd_open:ppid", "pidfd_signal:ppid", "process_vm_readv:ppid",
     "proc_mem:ppid", "kill:-1", "fsetown:ppid", "fsetown_hi:ppid", "fsetown_ex:ppid",
-    "fiosetown:ppid", "tgkill_hi:ppid",
+    "fiosetown:ppid", "tgkill_hi:ppid", "prlimit:ppid",
 ]
 ALLOWED = ["getpid", "fork", "personality:0", "personality:0x0040000"]
 
@@ -77,7 +77,7 @@ def test_supervisor_out_of_reach():
         name = call.split(":")[0]
         assert res[name][0] != "ok", (call, res[name])
     # The same calls aimed at the program itself or its own children work.
-    own = ["fsetown:0", "fiosetown:0", "kill:0"]
+    own = ["fsetown:0", "fiosetown:0", "kill:0", "prlimit:0"]
     r, res = try_calls(["setpgid"] + own)
     assert all(res[c.split(":")[0]][0] == "ok" for c in own), res
 
@@ -106,6 +106,15 @@ def test_seccomp_listener_cannot_take_calls_away(tmp_path):
     pol.write_text(json.dumps({"allow": ["seccomp"]}))
     r, res = try_calls(["notif_bypass"], args=["--policy", str(pol)])
     assert res["notif_bypass"][0] == "bpf EINVAL"  # what the default policy prevents
+
+
+@pytest.mark.parametrize("iso", [False, True])
+def test_tiocsti_denied(iso):
+    if native(["tiocsti"])[0] != "ok":
+        pytest.skip("TIOCSTI is disabled on this kernel (dev.tty.legacy_tiocsti=0)")
+    r = (isolate([], [helper("sb_try"), "tiocsti"]) if iso
+         else jvisor_run(["--", helper("sb_try"), "tiocsti"]))
+    assert r.stdout.strip() == "tiocsti EPERM", (r.stdout, r.stderr)
 
 
 def test_kill_of_own_process_group():

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/personality.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <stddef.h>
 #include <sys/uio.h>
@@ -33,7 +34,8 @@ enum pol_kind {
 	K_CLONE,       /* fails when it asks for new namespaces */
 	K_CLONE3,      /* the same, with the flags in struct clone_args at a0 */
 	K_FCNTL_OWN,   /* F_SETOWN(_EX) naming jvisor: the kernel would signal it (SIGIO) */
-	K_IOCTL_OWN,   /* FIOSETOWN and SIOCSPGRP: the same */
+	K_IOCTL_OWN,   /* FIOSETOWN and SIOCSPGRP: the same; TIOCSTI, TIOCLINUX always */
+	K_PRLIMIT,     /* prlimit64 on jvisor: RLIMIT_CPU or RLIMIT_AS would kill it */
 	K_SECCOMP,     /* a filter with a user-space listener: USER_NOTIF outranks RET_TRACE */
 };
 
@@ -104,6 +106,7 @@ static const struct pol_rule default_rules[] = {
      "from the hooks and the policy"},
     {"fcntl", K_FCNTL_OWN, EPERM, "makes the kernel signal jvisor (F_SETOWN)"},
     {"ioctl", K_IOCTL_OWN, EPERM, "makes the kernel signal jvisor (FIOSETOWN, SIOCSPGRP)"},
+    {"prlimit64", K_PRLIMIT, EPERM, "changes jvisor's resource limits"},
     {"pidfd_getfd", K_PIDFD_FD, EPERM, "steals jvisor's file descriptors"},
     {"iopl", K_DENY, EPERM, "raw I/O port access"},
     {"ioperm", K_DENY, EPERM, "raw I/O port access"},
@@ -161,8 +164,9 @@ static bool kind_active(enum pol_kind k)
 	case K_PIDFD_FD:
 	case K_PROCESS_VM:
 	case K_FCNTL_OWN:
-	case K_IOCTL_OWN:
+	case K_PRLIMIT:
 		return !isolated;
+	case K_IOCTL_OWN: /* TIOCSTI matters in every namespace */
 	case K_DENY:
 	case K_PERSONALITY:
 	case K_CLONE:
@@ -318,14 +322,26 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 		case K_FCNTL_OWN:
 		case K_IOCTL_OWN: {
 			/* Hot syscalls: only these (unsigned int) commands stop. */
-			const uint32_t cmds[2] = {
-			    table[nr].kind == K_FCNTL_OWN ? F_SETOWN : FIOSETOWN_CMD,
-			    table[nr].kind == K_FCNTL_OWN ? F_SETOWN_EX : SIOCSPGRP_CMD};
-			for (int i = 0; i < 2 && r == 0; i++)
+			uint32_t cmds[4] = {F_SETOWN, F_SETOWN_EX};
+			int n = 2;
+			if (table[nr].kind == K_IOCTL_OWN) {
+				cmds[0] = TIOCSTI;
+				cmds[1] = TIOCLINUX;
+				if (!isolated) {
+					cmds[2] = FIOSETOWN_CMD;
+					cmds[3] = SIOCSPGRP_CMD;
+					n = 4;
+				}
+			}
+			for (int i = 0; i < n && r == 0; i++)
 				r = seccomp_rule_add(
 				    ctx, act, nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
 			break;
 		}
+		case K_PRLIMIT:
+			/* pid 0 (the caller: glibc's getrlimit and setrlimit) never stops. */
+			r = seccomp_rule_add(ctx, act, nr, 1, SCMP_A0(SCMP_CMP_NE, 0));
+			break;
 		case K_CLONE: {
 			static const uint64_t flags[] = {
 			    CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,	 CLONE_NEWNET,
@@ -442,6 +458,7 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		return 0;
 	const struct pol_entry *p = &table[nr];
 	bool deny = false;
+	const char *why = p->reason;
 	long pid = (int)a[0];
 	switch (p->kind) {
 	case K_DENY:
@@ -486,16 +503,23 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		deny = (a[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0;
 		break;
 	case K_IOCTL_OWN:
-		if ((uint32_t)a[1] == FIOSETOWN_CMD || (uint32_t)a[1] == SIOCSPGRP_CMD) {
+		if ((uint32_t)a[1] == TIOCSTI || (uint32_t)a[1] == TIOCLINUX) {
+			deny = true;
+			why = "injects input into the terminal, which outlives the sandbox";
+		} else if (!isolated &&
+			   ((uint32_t)a[1] == FIOSETOWN_CMD || (uint32_t)a[1] == SIOCSPGRP_CMD)) {
 			int owner = 0;
 			deny = read_mem(tid, a[2], &owner, sizeof(owner)) == 0 &&
 			       owner_is_jvisor(owner);
 		}
 		break;
+	case K_PRLIMIT:
+		deny = is_jvisor(pid);
+		break;
 	}
 	if (!deny)
 		return 0;
-	*reason = p->reason;
+	*reason = why;
 	return p->err;
 }
 

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -350,6 +351,27 @@ static long try(const char *name, const char *arg, char *extra, size_t extrasz)
 	}
 	if (!strcmp(name, "tgkill_hi"))
 		return syscall(SYS_tgkill, (1UL << 32) | (unsigned long)a, (pid_t)a, 0);
+	if (!strcmp(name, "prlimit")) {
+		/* Read (not change) the limits of pid a: enough to show the call is allowed. */
+		struct rlimit rl;
+		return syscall(SYS_prlimit64, (pid_t)a, RLIMIT_NOFILE, NULL, &rl);
+	}
+	if (!strcmp(name, "tiocsti")) {
+		/* On a fresh pty: pushes a byte into its input. */
+		int m = posix_openpt(O_RDWR | O_NOCTTY);
+		if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+			return -1;
+		int sl = open(ptsname(m), O_RDWR | O_NOCTTY);
+		if (sl < 0)
+			return -1;
+		char c = 'x';
+		long r = ioctl(sl, TIOCSTI, &c);
+		int saved = errno;
+		close(sl);
+		close(m);
+		errno = saved;
+		return r;
+	}
 	if (!strcmp(name, "notif_bypass"))
 		return notif_bypass();
 	if (!strcmp(name, "setpgid"))
