@@ -486,6 +486,8 @@ def test_subscribe_streams_the_event_log(sandboxes, tmp_path):
     assert r.returncode == 0, r.stderr
     assert s.proc.wait(10) == 0
     assert r.stdout == log.read_text()
+    rec = [json.loads(l) for l in r.stdout.splitlines() if '"control"' in l]
+    assert rec and rec[0]["type"] == "control" and rec[0]["addr"] == s.addr
     assert sum(1 for l in r.stdout.splitlines() if '"getppid"' in l) == 30
 
 

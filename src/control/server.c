@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "control/internal.h"
 #include "control/proto.h"
+#include "log/log.h"
 #include "tracer/tracer.h"
 
 #define CONTROL_SIGNAL (SIGRTMIN + 4)
@@ -86,6 +87,7 @@ static void announce(void)
 		jv_warn("control socket %s (token in %s)", control_addr_shown, token_path);
 	else
 		jv_warn("control socket %s", control_addr_shown);
+	log_ev_control(tracer_root(), control_addr_shown, token_path); /* tracer's thread */
 	pthread_mutex_lock(&lock);
 	announced = true;
 	pthread_cond_broadcast(&cond);

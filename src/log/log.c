@@ -574,6 +574,32 @@ static void put_argv_bytes(struct sbuf *b, int f, const char *p, size_t n)
 	sb_putc(b, ']');
 }
 
+void log_ev_control(pid_t pid, const char *addr, const char *token_file)
+{
+	if (!log_active)
+		return;
+	uint64_t ts = realtime_ns();
+	for (int f = 0; f < NFMT; f++) {
+		if (!(formats & (1u << f)))
+			continue;
+		struct sbuf *b = &line[f];
+		head(b, f, "control", ts, pid, pid, NULL);
+		if (f == LOG_FORMAT_JSON) {
+			jkey(b, "addr");
+			sb_json_str(b, addr, strlen(addr));
+			if (token_file) {
+				jkey(b, "token_file");
+				sb_json_str(b, token_file, strlen(token_file));
+			}
+		} else {
+			sb_puts(b, "--- control socket ");
+			sb_puts(b, addr);
+			sb_puts(b, " ---");
+		}
+		finish(b, f);
+	}
+}
+
 void log_ev_spawn(pid_t pid, char *const argv[])
 {
 	if (!log_active)

@@ -71,6 +71,8 @@ void log_thread_end(struct log_thread **lt);
 
 /* ---- process events ---- */
 void log_ev_spawn(pid_t pid, char *const argv[]);
+/* The control socket listens at addr (src/control; token_file may be NULL). */
+void log_ev_control(pid_t pid, const char *addr, const char *token_file);
 /* kind: "fork", "vfork" or "clone"; flags_known false when flags were unreadable. */
 void log_ev_clone(struct log_thread **parent, pid_t pid, pid_t tid, const char *kind, pid_t child,
 		  struct log_thread **child_lt, uint64_t flags, bool flags_known);
