@@ -546,6 +546,7 @@ def test_stats_count_stops_and_hook_calls(sandboxes, tmp_path):
     st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
     assert st["syscalls"]["getuid"] > 0 and st["syscalls_stopped"] >= st["syscalls"]["getuid"]
     assert st["processes"] == 2 and st["hooks"] == 0
+    assert st["events_written"] > 0 and st["events_dropped"] == 0
     ctl(s, "eval", "accessors.AddHookAfter('getuid', function h() { return {ret: 4242}; })")
     assert s.proc.wait(10) == 0
 

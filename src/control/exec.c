@@ -411,6 +411,11 @@ static json_t *do_stats(void)
 	json_object_set_new(pl, "syscalls_stopped", json_integer((json_int_t)total));
 	json_object_set_new(pl, "syscalls", seen);
 	json_object_set_new(pl, "processes", json_integer((json_int_t)n));
+	unsigned long rec, lost, dropped;
+	log_counts(&rec, &lost, &dropped);
+	json_object_set_new(pl, "events_written", json_integer((json_int_t)rec));
+	json_object_set_new(pl, "events_lost", json_integer((json_int_t)lost));
+	json_object_set_new(pl, "events_dropped", json_integer((json_int_t)dropped));
 	json_object_set_new(pl, "hooks", json_integer(hooks_count()));
 	json_object_set_new(pl, "hook_calls", json_integer((json_int_t)calls));
 	json_object_set_new(pl, "hook_errors", json_integer((json_int_t)hooks_failures()));

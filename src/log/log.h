@@ -71,6 +71,9 @@ void log_thread_end(struct log_thread **lt);
 
 /* ---- process events ---- */
 void log_ev_spawn(pid_t pid, char *const argv[]);
+/* Records handed to the sinks, lost (write errors) and dropped (a slow
+ * listener under the drop policy), summed over the sinks (control stats). */
+void log_counts(unsigned long *records, unsigned long *lost, unsigned long *dropped);
 /* The control socket listens at addr (src/control; token_file may be NULL). */
 void log_ev_control(pid_t pid, const char *addr, const char *token_file);
 /* kind: "fork", "vfork" or "clone"; flags_known false when flags were unreadable. */

@@ -35,6 +35,7 @@ struct sink {
 	unsigned backoff_ms;
 	uint64_t next_try_ns;
 	unsigned long dropped, dropped_unreported, reconnects;
+	unsigned long records; /* lines handed to this sink */
 	uint64_t give_up_at; /* ms: when waiting ends after SIGINT/SIGTERM (0 = not yet) */
 };
 
@@ -346,6 +347,7 @@ void sink_write(int format, const char *line, size_t n)
 		struct sink *s = &sinks[i];
 		if (s->format != format)
 			continue;
+		s->records++;
 		if (!s->is_socket) {
 			if (s->failed) {
 				s->lost++;
@@ -373,6 +375,16 @@ void sink_write(int format, const char *line, size_t n)
 		sock_report_drops(s);
 		sb_put(&s->q, line, n);
 		log_unflushed += n;
+	}
+}
+
+void log_counts(unsigned long *records, unsigned long *lost, unsigned long *dropped)
+{
+	*records = *lost = *dropped = 0;
+	for (size_t i = 0; i < nsinks; i++) {
+		*records += sinks[i].records;
+		*lost += sinks[i].lost;
+		*dropped += sinks[i].dropped;
 	}
 }
 
