@@ -11,10 +11,10 @@
 #include "common/error.h"
 
 struct control_options {
-	const char *addr;    /* "unix:PATH", "tcp:127.0.0.1:PORT"; NULL: a fresh unix socket */
-	bool no_token;	     /* tcp: let clients in without the token (the seed's client) */
-	unsigned timeout_ms; /* the hook time limit, reported by `config` */
-	int fail_closed;     /* the hook failure policy at start */
+	const char *addr;     /* "unix:PATH", "tcp:127.0.0.1:PORT"; NULL: a fresh unix socket */
+	bool no_token;	      /* tcp: let clients in without the token (the seed's client) */
+	unsigned timeout_ms;  /* the hook time limit, reported by `config` */
+	int fail_closed;      /* the hook failure policy at start */
 	const char *log_path; /* the event log file (-o), followed by `subscribe` */
 };
 
