@@ -36,7 +36,7 @@ struct sink {
 	uint64_t next_try_ns;
 	unsigned long dropped, dropped_unreported, reconnects;
 	unsigned long records; /* lines handed to this sink */
-	uint64_t give_up_at; /* ms: when waiting ends after SIGINT/SIGTERM (0 = not yet) */
+	uint64_t give_up_at;   /* ms: when waiting ends after SIGINT/SIGTERM (0 = not yet) */
 };
 
 static struct sink sinks[2];

@@ -133,7 +133,10 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 /* Seccomp stops per native syscall number. */
 static unsigned long seen[SYS_NR_MAX];
 
-unsigned long tracer_seen(int nr) { return nr >= 0 && nr < SYS_NR_MAX ? seen[nr] : 0; }
+unsigned long tracer_seen(int nr)
+{
+	return nr >= 0 && nr < SYS_NR_MAX ? seen[nr] : 0;
+}
 
 static void on_seccomp_stop(struct thread *t)
 {
