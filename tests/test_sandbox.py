@@ -517,3 +517,15 @@ def test_setup_failure_is_reported(iso):
     r = jvisor_run(pre + ["--chdir", "/no/such/dir", "--", "true"])
     assert r.returncode in (1, 126), (r.returncode, r.stderr)
     assert "--chdir /no/such/dir" in r.stderr and "ENOENT" in r.stderr
+
+
+def test_isolate_minimal_dev_and_masked_proc():
+    r = isolate([], ["sh", "-c", "ls /dev; echo x > /dev/null && echo null-ok; "
+                     "(echo 1 > /proc/sys/kernel/hostname) 2>/dev/null || echo sys-ro; "
+                     "wc -c < /proc/kmsg"])
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert not any(x.startswith(("sd", "vd", "nvme", "loop", "kvm", "mem", "kmsg", "tty0"))
+                   for x in out), out
+    assert "null" in out and "pts" in out and "null-ok" in out and "sys-ro" in out
+    assert out[-1] == "0"

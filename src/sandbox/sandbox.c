@@ -312,6 +312,64 @@ static int missing_dir(struct jv_error *e, const char *opt, const char *dst)
 
 static char *mask_path; /* the log file's real path, hidden inside */
 
+/* A minimal /dev, as bubblewrap's --dev: the host's disks, consoles and other
+ * terminals stay out of reach (a uid mapped to root would open them). */
+static int build_dev(struct jv_error *e)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	if (mount("tmpfs", "/newroot/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") < 0)
+		return jv_err(e, errno, "mounting /dev");
+	for (size_t i = 0; i < JV_ARRAY_SIZE(nodes); i++) {
+		_cleanup_free_ char *src = xasprintf("/oldroot/dev/%s", nodes[i]);
+		_cleanup_free_ char *dst = xasprintf("/newroot/dev/%s", nodes[i]);
+		if (access(src, F_OK) < 0)
+			continue;
+		if (make_mount_point(src, dst) < 0 || mount(src, dst, NULL, MS_BIND, NULL) < 0)
+			return jv_err(e, errno, "binding /dev/%s", nodes[i]);
+	}
+	static const char *const links[][2] = {{"/proc/self/fd", "fd"},
+					       {"/proc/self/fd/0", "stdin"},
+					       {"/proc/self/fd/1", "stdout"},
+					       {"/proc/self/fd/2", "stderr"},
+					       {"pts/ptmx", "ptmx"}};
+	for (size_t i = 0; i < JV_ARRAY_SIZE(links); i++) {
+		_cleanup_free_ char *dst = xasprintf("/newroot/dev/%s", links[i][1]);
+		if (symlink(links[i][0], dst) < 0)
+			return jv_err(e, errno, "/dev/%s", links[i][1]);
+	}
+	if (mkdir("/newroot/dev/pts", 0755) < 0 || mkdir("/newroot/dev/shm", 01777) < 0)
+		return jv_err(e, errno, "mkdir in /dev");
+	/* Terminals of its own; the one it was started on stays open as fds 0-2. */
+	if (mount("devpts", "/newroot/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return jv_err(e, errno, "mounting /dev/pts");
+	if (mount("tmpfs", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		return jv_err(e, errno, "mounting /dev/shm");
+	return 0;
+}
+
+/* /proc files that reach the host's kernel: hidden or read-only, as Docker does. */
+static int mask_proc(struct jv_error *e)
+{
+	static const char *const hidden[] = {"kcore", "kmsg", "sysrq-trigger", "timer_list",
+					     "sched_debug", "keys", "latency_stats"};
+	static const char *const readonly[] = {"sys", "irq", "bus", "fs", "acpi", "scsi"};
+	for (size_t i = 0; i < JV_ARRAY_SIZE(hidden); i++) {
+		_cleanup_free_ char *dst = xasprintf("/newroot/proc/%s", hidden[i]);
+		if (access(dst, F_OK) == 0 &&
+		    mount("/oldroot/dev/null", dst, NULL, MS_BIND, NULL) < 0)
+			return jv_err(e, errno, "hiding /proc/%s", hidden[i]);
+	}
+	for (size_t i = 0; i < JV_ARRAY_SIZE(readonly); i++) {
+		_cleanup_free_ char *dst = xasprintf("/newroot/proc/%s", readonly[i]);
+		if (access(dst, F_OK) < 0)
+			continue;
+		if (mount(dst, dst, NULL, MS_BIND | MS_REC, NULL) < 0 || set_readonly(dst) < 0)
+			return jv_err(e, errno, "making /proc/%s read-only", readonly[i]);
+	}
+	return 0;
+}
+
 static int build_root(const char *cwd, struct jv_error *e)
 {
 	const struct sandbox_options *o = opts;
@@ -337,12 +395,10 @@ static int build_root(const char *cwd, struct jv_error *e)
 	if (access("/newroot/tmp", F_OK) == 0 &&
 	    mount("tmpfs", "/newroot/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		return jv_err(e, errno, "mounting the private /tmp");
-	if (access("/newroot/dev/shm", F_OK) == 0 &&
-	    mount("tmpfs", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
-		return jv_err(e, errno, "mounting /dev/shm");
-	if (o->rootfs && access("/newroot/dev", F_OK) == 0 &&
-	    mount("/oldroot/dev", "/newroot/dev", NULL, MS_BIND | MS_REC, NULL) < 0)
-		return jv_err(e, errno, "binding /dev into the root file system");
+	if (access("/newroot/dev", F_OK) == 0 && build_dev(e) < 0)
+		return -1;
+	if (access("/newroot/proc", F_OK) == 0 && mask_proc(e) < 0)
+		return -1;
 	if (!o->rootfs && strcmp(cwd, "/")) {
 		/* The working directory stays writable (after /tmp, which may hold it). */
 		_cleanup_free_ char *src = host_path(cwd, cwd);
@@ -370,10 +426,6 @@ static int build_root(const char *cwd, struct jv_error *e)
 		if (m->kind == SB_RO_BIND && set_readonly(dst) < 0)
 			return jv_err(e, errno, "--ro-bind %s: read-only", m->dst);
 	}
-	/* /dev/userfaultfd would give userfaultfd without the syscall. */
-	if (access("/newroot/dev/userfaultfd", F_OK) == 0 &&
-	    mount("/oldroot/dev/null", "/newroot/dev/userfaultfd", NULL, MS_BIND, NULL) < 0)
-		return jv_err(e, errno, "hiding /dev/userfaultfd");
 	/* jvisor's log file: the program sees an empty, unwritable stand-in. */
 	if (mask_path) {
 		_cleanup_free_ char *dst = xasprintf("/newroot%s", mask_path);
