@@ -147,8 +147,12 @@ def test_denials_are_logged(tmp_path):
     r, res = try_calls(["bpf", "getpid"], args=["-o", str(log)])
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in log.read_text().splitlines()]
-    pol = [x for x in recs if "policy" in json.dumps(x) and "bpf" in json.dumps(x)]
-    assert pol, recs[-5:]
+    pol = [x for x in recs if x.get("where") == "policy"]
+    assert len(pol) == 1 and pol[0]["value"]["syscall"] == "bpf", recs[-5:]
+    assert pol[0]["value"]["errno"] == "EPERM" and pol[0]["value"]["reason"]
+    # A traced syscall that is denied still has its syscall record.
+    sc = [x for x in recs if x.get("type") == "syscall" and x.get("name") == "bpf"]
+    assert len(sc) == 1 and sc[0]["errname"] == "EPERM", sc
 
 
 def test_policy_file_allows_and_denies(tmp_path):

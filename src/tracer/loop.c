@@ -122,6 +122,17 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
+	if (log_active && log_wants(native)) {
+		/* The log records the denied call like a skipped one. */
+		struct hook_event *ev = &t->ev;
+		*ev = (struct hook_event){.pid = t->tgid, .tid = t->tid, .sysno = native,
+					  .abi = abi, .phase = HOOK_BEFORE, .local = &t->local,
+					  .thread = t};
+		memcpy(ev->args, a, sizeof(a));
+		struct hook_verdict v = {.skip = true, .result_set = true, .raw = -err};
+		if (log_sys_enter(&t->log, ev) && log_sys_hooked(t->log, ev, &v))
+			log_sys_exit(t->log, -err, &v);
+	}
 	skip_syscall(t, -err);
 	t->guard_clone = false;
 	t->at_entry_stop = false;
