@@ -454,8 +454,19 @@ void tracer_handle(pid_t tid, int status)
 	tracer_release_held();
 }
 
+/* A hook registered hooks (AddHookBefore inside a hook): trap their syscalls in
+ * the running program too, now that no hook call is in progress. */
+static void grow_for_new_hooks(unsigned *generation)
+{
+	*generation = hooks_generation();
+	struct jv_error e;
+	if (tracer_grow_filters(&e) < 0)
+		jv_warn("hooks added by a hook: %s", e.msg);
+}
+
 int tracer_run(void)
 {
+	unsigned seen_generation = hooks_generation();
 	install_forwarding();
 	for (;;) {
 		int status;
@@ -473,6 +484,8 @@ int tracer_run(void)
 		if (tid > 0) {
 			handle(tid, status);
 			tracer_release_held(); /* threads a hook stopped and did not resume */
+			if (hooks_generation() != seen_generation)
+				grow_for_new_hooks(&seen_generation);
 			continue;
 		}
 		if (errno == EINTR)

@@ -208,6 +208,8 @@ int main(int argc, char **argv)
 		for (int i = 2; i < argc; i++) {
 			if (!strcmp(argv[i], "getppid"))
 				do_getppid();
+			else if (!strncmp(argv[i], "sleep:", 6))
+				usleep((useconds_t)strtoul(argv[i] + 6, NULL, 0) * 1000);
 			else if (!strncmp(argv[i], "close:", 6))
 				report(
 				    "close",
