@@ -209,6 +209,16 @@ def test_foreign_abi_only_when_hooked_or_logged(tmp_path):
     assert r.stdout.startswith("int80_getpid ok"), (r.stdout, r.stderr)
 
 
+def test_x32_only_when_hooked(tmp_path):
+    if not native(["x32_getpid"])[0].startswith("ok"):
+        pytest.skip("no x32 ABI in this kernel")
+    r = jvisor_run(["--", helper("sb_try"), "x32_getpid"])
+    assert r.stdout.strip() == "x32_getpid ENOSYS", (r.stdout, r.stderr)
+    hooks = 'accessors.AddHookBefore("getpid", function () { return {ret: 4242, errno: 0}; });'
+    r = jvisor_run(["--", helper("sb_try"), "x32_getpid"], hooks=hooks, tmp_path=tmp_path)
+    assert r.stdout.strip() == "x32_getpid ok", (r.stdout, r.stderr)
+
+
 def test_int80_denied_call_is_denied_too(tmp_path):
     # i386 bpf (357) through int 0x80 is denied like the native one.
     r = jvisor_run(["--", helper("sb_try"), "int80_bpf"])
