@@ -543,3 +543,13 @@ def test_isolate_minimal_dev_and_masked_proc():
                    for x in out), out
     assert "null" in out and "pts" in out and "null-ok" in out and "sys-ro" in out
     assert out[-1] == "0"
+
+
+def test_example_sandbox_demo():
+    # examples/sandbox: --isolate and a policy file from a config, on python3.
+    demo = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "examples", "sandbox", "run.sh")
+    r = subprocess.run(["sh", demo, JVISOR], capture_output=True, text=True, timeout=90,
+                       env=dict(os.environ, PYTHON=PYTHON))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "== as expected" in r.stdout
