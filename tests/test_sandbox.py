@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -553,3 +554,52 @@ def test_example_sandbox_demo():
                        env=dict(os.environ, PYTHON=PYTHON))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "== as expected" in r.stdout
+
+
+def test_isolate_ctrl_z_stops_jvisor_too():
+    # The program has the terminal; ^Z stops it, and jvisor must stop as well so
+    # that the shell which started jvisor gets the terminal back.
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(JVISOR, [JVISOR, "run", "--isolate", "--", PYTHON, "-c",
+                          "import time\nfor i in range(600):\n"
+                          "    print('tick', i, flush=True); time.sleep(0.05)"])
+    out = b""
+
+    def drain(seconds):
+        nonlocal out
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    return
+
+    try:
+        drain(1.0)
+        assert b"tick 3" in out, out
+        os.write(fd, b"\x1a")
+        deadline = time.monotonic() + 10
+        stopped = False
+        while time.monotonic() < deadline and not stopped:
+            drain(0.1)
+            done, st = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+            stopped = done == pid and os.WIFSTOPPED(st)
+        assert stopped, out[-200:]
+        drain(0.3)
+        before = out.count(b"tick")
+        drain(0.5)
+        assert out.count(b"tick") == before  # the program is stopped too
+        os.kill(pid, signal.SIGCONT)
+        drain(1.0)
+        assert out.count(b"tick") > before + 3, out[-200:]  # both go on
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)

@@ -616,6 +616,28 @@ static void tty_restore(void)
 	tty_fd = -1;
 }
 
+static pid_t tty_program_pgrp;
+
+void sandbox_program_stopped(void)
+{
+	/* The program was stopped from the terminal (^Z) while it had the terminal:
+	 * jvisor takes it back and stops too, so that the shell that started jvisor
+	 * gets it; on SIGCONT (fg) the program gets both back. */
+	if (tty_fd < 0 || tcgetpgrp(tty_fd) != tty_program_pgrp)
+		return;
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	tcsetpgrp(tty_fd, tty_pgrp);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	kill(getpid(), SIGSTOP);
+	/* Continued. */
+	if (tcgetpgrp(tty_fd) == tty_pgrp)
+		tcsetpgrp(tty_fd, tty_program_pgrp);
+	kill(-tty_program_pgrp, SIGCONT);
+}
+
 /* Give the terminal to the program's process group when it is ours now, so that
  * a shell inside sees a foreground group it knows; atexit gives it back. */
 static void tty_hand_over(pid_t pgid)
@@ -629,6 +651,7 @@ static void tty_hand_over(pid_t pgid)
 	}
 	tty_fd = fd;
 	tty_pgrp = getpgrp();
+	tty_program_pgrp = pgid;
 	atexit(tty_restore);
 }
 

@@ -52,6 +52,9 @@ pid_t sandbox_fork(struct jv_error *e);
 /* In the program's process, once it has its filter: limits, environment,
  * working directory (without --isolate). On failure: a message and _exit(126). */
 void sandbox_child_setup(void);
+/* The program's process stopped in a group-stop (the tracer's loop): with the
+ * terminal handed to it under --isolate, jvisor stops too until continued. */
+void sandbox_program_stopped(void);
 /* The wall-time limit, armed after the program is released (0 = none). */
 long sandbox_wall_time(void);
 /* Parse "nofile=1024" into r; -1 on error. */

@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
+#include "sandbox/sandbox.h"
 #include "tracer/grow.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
@@ -355,6 +356,8 @@ static void on_event(struct thread *t, int event, int sig)
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 			/* Group-stop: stay stopped until SIGCONT, as natively. */
 			ptrace(PTRACE_LISTEN, t->tid, 0, 0);
+			if (t->tid == tracer_root_pid)
+				sandbox_program_stopped(); /* --isolate: ^Z stops jvisor too */
 			return;
 		}
 		if (tracer_grow_pending && tracer_grow_at_stop(t))
