@@ -316,7 +316,8 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 			break;
 		case K_SECCOMP:
 			r = seccomp_rule_add(ctx, act, nr, 1,
-					     SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+					     SCMP_A1(SCMP_CMP_MASKED_EQ,
+						     SECCOMP_FILTER_FLAG_NEW_LISTENER,
 						     SECCOMP_FILTER_FLAG_NEW_LISTENER));
 			break;
 		case K_FCNTL_OWN:
@@ -335,7 +336,8 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 			}
 			for (int i = 0; i < n && r == 0; i++)
 				r = seccomp_rule_add(
-				    ctx, act, nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
+				    ctx, act, nr, 1,
+				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
 			break;
 		}
 		case K_PRLIMIT:

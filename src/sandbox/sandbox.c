@@ -204,7 +204,8 @@ static int program_setup(struct jv_error *e)
 	for (size_t i = 0; i < o->n_rlimits; i++) {
 		struct rlimit rl = {o->rlimits[i].value, o->rlimits[i].value};
 		if (setrlimit(o->rlimits[i].resource, &rl) < 0)
-			return jv_err(e, errno, "--rlimit %s=%llu", rlimit_name(o->rlimits[i].resource),
+			return jv_err(e, errno, "--rlimit %s=%llu",
+				      rlimit_name(o->rlimits[i].resource),
 				      (unsigned long long)o->rlimits[i].value);
 	}
 	if (o->cpu_time) {
@@ -351,7 +352,7 @@ static int build_dev(struct jv_error *e)
 /* /proc files that reach the host's kernel: hidden or read-only, as Docker does. */
 static int mask_proc(struct jv_error *e)
 {
-	static const char *const hidden[] = {"kcore", "kmsg", "sysrq-trigger", "timer_list",
+	static const char *const hidden[] = {"kcore",	    "kmsg", "sysrq-trigger", "timer_list",
 					     "sched_debug", "keys", "latency_stats"};
 	static const char *const readonly[] = {"sys", "irq", "bus", "fs", "acpi", "scsi"};
 	for (size_t i = 0; i < JV_ARRAY_SIZE(hidden); i++) {

@@ -174,8 +174,8 @@ static long notif_bypass(void)
 	};
 	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	notifier_fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			      SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	notifier_fd =
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 	if (notifier_fd < 0)
 		return -1;
 	pthread_t t;
@@ -379,7 +379,10 @@ static long try(const char *name, const char *arg, char *extra, size_t extrasz)
 	if (!strcmp(name, "x32_getpid")) {
 		/* getpid (39) through the x32 ABI: the same syscall instruction, bit 30 set. */
 		long r;
-		__asm__ volatile("syscall" : "=a"(r) : "a"(39L | 0x40000000L) : "rcx", "r11", "memory");
+		__asm__ volatile("syscall"
+				 : "=a"(r)
+				 : "a"(39L | 0x40000000L)
+				 : "rcx", "r11", "memory");
 		if (r < 0) {
 			errno = (int)-r;
 			return -1;
