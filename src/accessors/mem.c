@@ -8,7 +8,10 @@
 
 #define PAGE 4096u
 
-static int gone_or(int err) { return err == ESRCH ? ESRCH : err; }
+static int gone_or(int err)
+{
+	return err == ESRCH ? ESRCH : err;
+}
 
 static ssize_t procmem(pid_t tid, uint64_t addr, void *buf, size_t n, bool write)
 {

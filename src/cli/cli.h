@@ -25,20 +25,20 @@ int config_hook_args(const char *path, size_t i, struct json_t *v, struct hook_f
 
 /* The event log's settings; unset: NULL, -1 or 0. */
 struct run_log_options {
-	char *path;          /* -o/--log FILE, "-" = stdout */
-	int format;          /* --format: -1 unset, LOG_FORMAT_JSON, LOG_FORMAT_TEXT */
-	char *trace;         /* -e/--trace SET (several -e: joined with ',') */
-	char *trace_args;    /* --trace-args SPEC (argfilter_parse) */
-	char *socket;        /* --log-socket ADDR */
-	int socket_full;     /* --log-socket-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
-	long socket_buffer;  /* --log-socket-buffer BYTES */
-	long string_limit;   /* --string-limit N */
+	char *path;	    /* -o/--log FILE, "-" = stdout */
+	int format;	    /* --format: -1 unset, LOG_FORMAT_JSON, LOG_FORMAT_TEXT */
+	char *trace;	    /* -e/--trace SET (several -e: joined with ',') */
+	char *trace_args;   /* --trace-args SPEC (argfilter_parse) */
+	char *socket;	    /* --log-socket ADDR */
+	int socket_full;    /* --log-socket-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
+	long socket_buffer; /* --log-socket-buffer BYTES */
+	long string_limit;  /* --string-limit N */
 };
 
 /* The control socket's settings (controlopts.c); unset: NULL, -1. */
 struct run_control_options {
-	char *addr;   /* --control ADDR */
-	int no_token; /* --control-no-token */
+	char *addr;	      /* --control ADDR */
+	int no_token;	      /* --control-no-token */
 	const char *log_path; /* -o FILE, for `subscribe` (set by run.c, not owned) */
 };
 
@@ -57,13 +57,13 @@ struct run_options {
 	size_t n_hook_files;
 	struct run_callback *callbacks;
 	size_t n_callbacks;
-	unsigned timeout_ms;     /* 0 = default */
-	int fail_closed;         /* -1 unset, 0 open, 1 closed */
-	char **command;          /* from the config's "command" (argv), if any */
-	struct run_log_options log; /* -o, -e, --format, --log-socket... (logopts.c) */
-	struct sandbox_options sb;  /* --isolate, --policy, ... (sandboxopts.c) */
+	unsigned timeout_ms;		    /* 0 = default */
+	int fail_closed;		    /* -1 unset, 0 open, 1 closed */
+	char **command;			    /* from the config's "command" (argv), if any */
+	struct run_log_options log;	    /* -o, -e, --format, --log-socket... (logopts.c) */
+	struct sandbox_options sb;	    /* --isolate, --policy, ... (sandboxopts.c) */
 	struct run_control_options control; /* --control... (controlopts.c) */
-	struct run_web_options web;         /* --web... (webopts.c) */
+	struct run_web_options web;	    /* --web... (webopts.c) */
 };
 
 int cmd_run(int argc, char **argv);
@@ -79,35 +79,43 @@ int parse_failure_policy(const char *s);
 /* Event log options (logopts.c). log_option: one command-line option (opt is
  * the getopt code), 0 or -1 with the message printed; log_config_key: 1 when
  * key is a log key (loaded), 0 when it is not, -1 on error. */
-enum { OPT_LOG_FORMAT = 300, OPT_LOG_SOCKET, OPT_LOG_SOCKET_FULL, OPT_LOG_SOCKET_BUFFER,
-       OPT_STRING_LIMIT, OPT_TRACE_ARGS };
-#define LOG_LONGOPTS                                                                          \
-	{"log", required_argument, NULL, 'o'}, {"trace", required_argument, NULL, 'e'},       \
-		{"format", required_argument, NULL, OPT_LOG_FORMAT},                          \
-		{"log-socket", required_argument, NULL, OPT_LOG_SOCKET},                      \
-		{"log-socket-full", required_argument, NULL, OPT_LOG_SOCKET_FULL},            \
-		{"log-socket-buffer", required_argument, NULL, OPT_LOG_SOCKET_BUFFER},        \
-		{"string-limit", required_argument, NULL, OPT_STRING_LIMIT},                  \
-		{"trace-args", required_argument, NULL, OPT_TRACE_ARGS}
-#define LOG_USAGE                                                                             \
-	"  -o, --log FILE             write events as JSON lines to FILE ('-' = stdout)\n"      \
-	"  -e, --trace SET            syscalls to log: names, numbers, %classes (%file,\n"     \
-	"                             %network, ...), /regex, all, none; '!' in front\n"        \
-	"                             negates (default with -o or --log-socket: all)\n"        \
-	"      --trace-args SPEC      log only calls whose arguments match, e.g. 0=2 or\n"     \
-	"                             1>=0x100,0&1=1 (the filter is compiled into seccomp)\n"  \
-	"      --format json|text     format of -o (default json; text on a terminal when\n"    \
-	"                             only -e is given: the log goes to stderr)\n"              \
-	"      --log-socket ADDR      stream JSON lines to HOST:PORT or unix:PATH\n"            \
-	"      --log-socket-full block|drop  the listener is slow or away: the program\n"      \
+enum {
+	OPT_LOG_FORMAT = 300,
+	OPT_LOG_SOCKET,
+	OPT_LOG_SOCKET_FULL,
+	OPT_LOG_SOCKET_BUFFER,
+	OPT_STRING_LIMIT,
+	OPT_TRACE_ARGS
+};
+#define LOG_LONGOPTS                                                                    \
+	{"log", required_argument, NULL, 'o'}, {"trace", required_argument, NULL, 'e'}, \
+	    {"format", required_argument, NULL, OPT_LOG_FORMAT},                        \
+	    {"log-socket", required_argument, NULL, OPT_LOG_SOCKET},                    \
+	    {"log-socket-full", required_argument, NULL, OPT_LOG_SOCKET_FULL},          \
+	    {"log-socket-buffer", required_argument, NULL, OPT_LOG_SOCKET_BUFFER},      \
+	    {"string-limit", required_argument, NULL, OPT_STRING_LIMIT},                \
+	{                                                                               \
+		"trace-args", required_argument, NULL, OPT_TRACE_ARGS                   \
+	}
+#define LOG_USAGE                                                                                 \
+	"  -o, --log FILE             write events as JSON lines to FILE ('-' = stdout)\n"        \
+	"  -e, --trace SET            syscalls to log: names, numbers, %classes (%file,\n"        \
+	"                             %network, ...), /regex, all, none; '!' in front\n"          \
+	"                             negates (default with -o or --log-socket: all)\n"           \
+	"      --trace-args SPEC      log only calls whose arguments match, e.g. 0=2 or\n"        \
+	"                             1>=0x100,0&1=1 (the filter is compiled into seccomp)\n"     \
+	"      --format json|text     format of -o (default json; text on a terminal when\n"      \
+	"                             only -e is given: the log goes to stderr)\n"                \
+	"      --log-socket ADDR      stream JSON lines to HOST:PORT or unix:PATH\n"              \
+	"      --log-socket-full block|drop  the listener is slow or away: the program\n"         \
 	"                             waits (block, default) or events are counted and dropped\n" \
-	"      --log-socket-buffer BYTES  events kept meanwhile (default 4194304)\n"            \
-	"      --string-limit N       bytes of strings and buffers shown\n"\
+	"      --log-socket-buffer BYTES  events kept meanwhile (default 4194304)\n"              \
+	"      --string-limit N       bytes of strings and buffers shown\n"                       \
 	"                             (default 256 in JSON, 32 in text)\n"
 int log_option(struct run_log_options *o, int opt, const char *arg);
 struct json_t;
-int log_config_key(const char *path, const char *key, struct json_t *v,
-		   struct run_log_options *o, struct jv_error *e);
+int log_config_key(const char *path, const char *key, struct json_t *v, struct run_log_options *o,
+		   struct jv_error *e);
 /* Command-line settings (cli) override the config file's (o). */
 void log_options_merge(struct run_log_options *o, const struct run_log_options *cli);
 /* Open the log (before the program is spawned). */
@@ -116,12 +124,14 @@ void log_options_free(struct run_log_options *o);
 
 /* Control socket options (controlopts.c), as the log's. */
 enum { OPT_CONTROL = 320, OPT_CONTROL_NO_TOKEN };
-#define CONTROL_LONGOPTS                                                                      \
-	{"control", required_argument, NULL, OPT_CONTROL},                                    \
-		{"control-no-token", no_argument, NULL, OPT_CONTROL_NO_TOKEN}
-#define CONTROL_USAGE                                                                         \
-	"      --control ADDR         control socket (jvisor ctl): unix:PATH, unix (a fresh\n"  \
-	"                             private directory), tcp:127.0.0.1:PORT (token file)\n"  \
+#define CONTROL_LONGOPTS                                                    \
+	{"control", required_argument, NULL, OPT_CONTROL},                  \
+	{                                                                   \
+		"control-no-token", no_argument, NULL, OPT_CONTROL_NO_TOKEN \
+	}
+#define CONTROL_USAGE                                                                          \
+	"      --control ADDR         control socket (jvisor ctl): unix:PATH, unix (a fresh\n" \
+	"                             private directory), tcp:127.0.0.1:PORT (token file)\n"   \
 	"      --control-no-token     tcp: accept requests without the token (seed clients)\n"
 int control_option(struct run_control_options *o, int opt, const char *arg);
 int control_config_key(const char *path, const char *key, struct json_t *v,
@@ -129,54 +139,72 @@ int control_config_key(const char *path, const char *key, struct json_t *v,
 void control_options_merge(struct run_control_options *o, const struct run_control_options *cli);
 /* Create the control socket when --control was given (before the spawn; the
  * server starts with control_start() after tracer_release()). */
-int control_options_open(const struct run_control_options *o, unsigned timeout_ms,
-			 int fail_closed, struct jv_error *e);
+int control_options_open(const struct run_control_options *o, unsigned timeout_ms, int fail_closed,
+			 struct jv_error *e);
 void control_options_free(struct run_control_options *o);
 
 /* Parse a time limit in ms (1..3600000); -1 on error. */
 long parse_timeout_ms(const char *s);
 
 /* Sandbox options (sandboxopts.c): the same contract as the log's. */
-enum { OPT_SB_ISOLATE = 400, OPT_SB_POLICY, OPT_SB_ROOTFS, OPT_SB_BIND, OPT_SB_RO_BIND,
-       OPT_SB_TMPFS, OPT_SB_NET, OPT_SB_HOSTNAME, OPT_SB_CHDIR, OPT_SB_SETENV, OPT_SB_CLEARENV,
-       OPT_SB_UID, OPT_SB_GID, OPT_SB_RLIMIT, OPT_SB_WALL_TIME, OPT_SB_CPU_TIME, OPT_SB_MEMORY,
-       OPT_SB_PIDS };
-#define SANDBOX_LONGOPTS                                                                      \
-	{"isolate", no_argument, NULL, OPT_SB_ISOLATE},                                       \
-		{"policy", required_argument, NULL, OPT_SB_POLICY},                           \
-		{"rootfs", required_argument, NULL, OPT_SB_ROOTFS},                           \
-		{"bind", required_argument, NULL, OPT_SB_BIND},                               \
-		{"ro-bind", required_argument, NULL, OPT_SB_RO_BIND},                         \
-		{"tmpfs", required_argument, NULL, OPT_SB_TMPFS},                             \
-		{"net", required_argument, NULL, OPT_SB_NET},                                 \
-		{"hostname", required_argument, NULL, OPT_SB_HOSTNAME},                       \
-		{"chdir", required_argument, NULL, OPT_SB_CHDIR},                             \
-		{"setenv", required_argument, NULL, OPT_SB_SETENV},                           \
-		{"clearenv", no_argument, NULL, OPT_SB_CLEARENV},                             \
-		{"uid", required_argument, NULL, OPT_SB_UID},                                 \
-		{"gid", required_argument, NULL, OPT_SB_GID},                                 \
-		{"rlimit", required_argument, NULL, OPT_SB_RLIMIT},                           \
-		{"wall-time", required_argument, NULL, OPT_SB_WALL_TIME},                     \
-		{"cpu-time", required_argument, NULL, OPT_SB_CPU_TIME},                       \
-		{"memory", required_argument, NULL, OPT_SB_MEMORY},                           \
-		{"pids", required_argument, NULL, OPT_SB_PIDS}
-#define SANDBOX_USAGE                                                                         \
-	"      --policy FILE.json     syscall policy (default: docs/sandbox.md's list)\n"      \
+enum {
+	OPT_SB_ISOLATE = 400,
+	OPT_SB_POLICY,
+	OPT_SB_ROOTFS,
+	OPT_SB_BIND,
+	OPT_SB_RO_BIND,
+	OPT_SB_TMPFS,
+	OPT_SB_NET,
+	OPT_SB_HOSTNAME,
+	OPT_SB_CHDIR,
+	OPT_SB_SETENV,
+	OPT_SB_CLEARENV,
+	OPT_SB_UID,
+	OPT_SB_GID,
+	OPT_SB_RLIMIT,
+	OPT_SB_WALL_TIME,
+	OPT_SB_CPU_TIME,
+	OPT_SB_MEMORY,
+	OPT_SB_PIDS
+};
+#define SANDBOX_LONGOPTS                                              \
+	{"isolate", no_argument, NULL, OPT_SB_ISOLATE},               \
+	    {"policy", required_argument, NULL, OPT_SB_POLICY},       \
+	    {"rootfs", required_argument, NULL, OPT_SB_ROOTFS},       \
+	    {"bind", required_argument, NULL, OPT_SB_BIND},           \
+	    {"ro-bind", required_argument, NULL, OPT_SB_RO_BIND},     \
+	    {"tmpfs", required_argument, NULL, OPT_SB_TMPFS},         \
+	    {"net", required_argument, NULL, OPT_SB_NET},             \
+	    {"hostname", required_argument, NULL, OPT_SB_HOSTNAME},   \
+	    {"chdir", required_argument, NULL, OPT_SB_CHDIR},         \
+	    {"setenv", required_argument, NULL, OPT_SB_SETENV},       \
+	    {"clearenv", no_argument, NULL, OPT_SB_CLEARENV},         \
+	    {"uid", required_argument, NULL, OPT_SB_UID},             \
+	    {"gid", required_argument, NULL, OPT_SB_GID},             \
+	    {"rlimit", required_argument, NULL, OPT_SB_RLIMIT},       \
+	    {"wall-time", required_argument, NULL, OPT_SB_WALL_TIME}, \
+	    {"cpu-time", required_argument, NULL, OPT_SB_CPU_TIME},   \
+	    {"memory", required_argument, NULL, OPT_SB_MEMORY},       \
+	{                                                             \
+		"pids", required_argument, NULL, OPT_SB_PIDS          \
+	}
+#define SANDBOX_USAGE                                                                              \
+	"      --policy FILE.json     syscall policy (default: docs/sandbox.md's list)\n"          \
 	"      --isolate              new user, pid, mount, ipc, uts and net namespaces; host /\n" \
-	"                             read-only, private /tmp, writable working directory\n"   \
-	"      --rootfs DIR           use DIR as / (with --isolate)\n"                        \
-	"      --bind SRC[:DST]       bind SRC at DST, writable (with --isolate)\n"           \
-	"      --ro-bind SRC[:DST]    bind SRC at DST, read-only (with --isolate)\n"          \
-	"      --tmpfs DIR            a fresh tmpfs at DIR (with --isolate)\n"                \
-	"      --net none|host        network: loopback only (default) or the host's\n"       \
-	"      --hostname NAME        host name inside (default jvisor)\n"                    \
-	"      --chdir DIR            working directory of the program\n"                     \
-	"      --setenv NAME=VALUE    set an environment variable (repeatable)\n"             \
-	"      --clearenv             start from an empty environment\n"                      \
-	"      --uid N, --gid N       user and group inside (with --isolate; default: yours)\n" \
-	"      --rlimit NAME=VALUE    nofile, nproc, as, cpu, fsize, core, stack, memlock\n"  \
-	"      --wall-time SEC        kill the program after SEC seconds\n"                   \
-	"      --cpu-time SEC         CPU time limit (RLIMIT_CPU)\n"                          \
+	"                             read-only, private /tmp, writable working directory\n"       \
+	"      --rootfs DIR           use DIR as / (with --isolate)\n"                             \
+	"      --bind SRC[:DST]       bind SRC at DST, writable (with --isolate)\n"                \
+	"      --ro-bind SRC[:DST]    bind SRC at DST, read-only (with --isolate)\n"               \
+	"      --tmpfs DIR            a fresh tmpfs at DIR (with --isolate)\n"                     \
+	"      --net none|host        network: loopback only (default) or the host's\n"            \
+	"      --hostname NAME        host name inside (default jvisor)\n"                         \
+	"      --chdir DIR            working directory of the program\n"                          \
+	"      --setenv NAME=VALUE    set an environment variable (repeatable)\n"                  \
+	"      --clearenv             start from an empty environment\n"                           \
+	"      --uid N, --gid N       user and group inside (with --isolate; default: yours)\n"    \
+	"      --rlimit NAME=VALUE    nofile, nproc, as, cpu, fsize, core, stack, memlock\n"       \
+	"      --wall-time SEC        kill the program after SEC seconds\n"                        \
+	"      --cpu-time SEC         CPU time limit (RLIMIT_CPU)\n"                               \
 	"      --memory BYTES, --pids N  cgroup v2 limits (when the machine delegates them)\n"
 int sandbox_option(struct sandbox_options *o, int opt, const char *arg);
 int sandbox_config_key(const char *path, const char *key, struct json_t *v,
@@ -189,11 +217,14 @@ void sandbox_options_free(struct sandbox_options *o);
  * opened (a private log file when there is no -o, a control socket when there
  * is no --control); start: after the control socket; stop: at the end. */
 enum { OPT_WEB = 340, OPT_WEB_KEEP };
-#define WEB_LONGOPTS                                                                          \
-	{"web", required_argument, NULL, OPT_WEB}, {"web-keep", no_argument, NULL, OPT_WEB_KEEP}
-#define WEB_USAGE                                                                             \
-	"      --web ADDR             serve the web viewer on HOST:PORT (127.0.0.1:0: any\n"   \
-	"                             free port; URL and token on stderr)\n"                   \
+#define WEB_LONGOPTS                                        \
+	{"web", required_argument, NULL, OPT_WEB},          \
+	{                                                   \
+		"web-keep", no_argument, NULL, OPT_WEB_KEEP \
+	}
+#define WEB_USAGE                                                                            \
+	"      --web ADDR             serve the web viewer on HOST:PORT (127.0.0.1:0: any\n" \
+	"                             free port; URL and token on stderr)\n"                 \
 	"      --web-keep             keep serving after the program ends, until SIGINT\n"
 int web_option(struct run_web_options *o, int opt, const char *arg);
 int web_config_key(const char *path, const char *key, struct json_t *v, struct run_web_options *o,

@@ -13,23 +13,20 @@
 
 static void usage(FILE *f)
 {
-	fputs("Usage: jvisor run [options] -- PROGRAM [ARGS...]\n"
-	      "Run PROGRAM under the supervisor; JavaScript hooks run before and after\n"
-	      "the syscalls they name. The exit status is the program's (128+N when it\n"
-	      "was killed by signal N); 2 for a usage or configuration error.\n\n"
-	      "Options:\n"
-	      "  -s, --hooks FILE.js        load a hook script (repeatable)\n"
-	      "  -c, --config FILE.json     configuration file (keys mirror the long options)\n"
-	      "      --hook-timeout MS      time limit of one hook call (default 1000)\n"
-	      "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
-	      "                             closed: the syscall fails with EPERM\n"
-	      LOG_USAGE
-	      CONTROL_USAGE
-	      WEB_USAGE
-	      SANDBOX_USAGE
-	      "  -h, --help                 this help\n"
-	      "  -V, --version              print the version\n",
-	      f);
+	fputs(
+	    "Usage: jvisor run [options] -- PROGRAM [ARGS...]\n"
+	    "Run PROGRAM under the supervisor; JavaScript hooks run before and after\n"
+	    "the syscalls they name. The exit status is the program's (128+N when it\n"
+	    "was killed by signal N); 2 for a usage or configuration error.\n\n"
+	    "Options:\n"
+	    "  -s, --hooks FILE.js        load a hook script (repeatable)\n"
+	    "  -c, --config FILE.json     configuration file (keys mirror the long options)\n"
+	    "      --hook-timeout MS      time limit of one hook call (default 1000)\n"
+	    "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
+	    "                             closed: the syscall fails with EPERM\n" LOG_USAGE
+		CONTROL_USAGE WEB_USAGE SANDBOX_USAGE "  -h, --help                 this help\n"
+	    "  -V, --version              print the version\n",
+	    f);
 }
 
 int parse_failure_policy(const char *s)
@@ -104,17 +101,17 @@ int cmd_run(int argc, char **argv)
 {
 	enum { OPT_TIMEOUT = 256, OPT_FAILURE };
 	static const struct option longopts[] = {
-		{"hooks", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
-		{"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"hook-failure", required_argument, NULL, OPT_FAILURE},
-		LOG_LONGOPTS,
-		CONTROL_LONGOPTS,
-		WEB_LONGOPTS,
-		SANDBOX_LONGOPTS,
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"hooks", required_argument, NULL, 's'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"hook-failure", required_argument, NULL, OPT_FAILURE},
+	    LOG_LONGOPTS,
+	    CONTROL_LONGOPTS,
+	    WEB_LONGOPTS,
+	    SANDBOX_LONGOPTS,
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct run_options cli = {.fail_closed = -1};
 	__attribute__((cleanup(run_options_free))) struct run_options o = {.fail_closed = -1};
@@ -167,8 +164,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_TIMEOUT: {
 			long v = parse_timeout_ms(optarg);
 			if (v < 0) {
-				fprintf(stderr, "jvisor run: --hook-timeout: '%s' is not a number of "
-						"milliseconds in 1..3600000\n",
+				fprintf(stderr,
+					"jvisor run: --hook-timeout: '%s' is not a number of "
+					"milliseconds in 1..3600000\n",
 					optarg);
 				run_options_free(&cli);
 				return EXIT_USAGE;
@@ -179,8 +177,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_FAILURE:
 			cli.fail_closed = parse_failure_policy(optarg);
 			if (cli.fail_closed < 0) {
-				fprintf(stderr, "jvisor run: --hook-failure: '%s' is not 'open' or "
-						"'closed'\n",
+				fprintf(stderr,
+					"jvisor run: --hook-failure: '%s' is not 'open' or "
+					"'closed'\n",
 					optarg);
 				run_options_free(&cli);
 				return EXIT_USAGE;

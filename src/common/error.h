@@ -7,7 +7,7 @@
 #include "common/util.h"
 
 struct jv_error {
-	int errnum;     /* errno value, or 0 when the error is not a system error */
+	int errnum;	/* errno value, or 0 when the error is not a system error */
 	char msg[1024]; /* human readable, without trailing newline */
 };
 

@@ -21,7 +21,10 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) JV_PRINTF(1, 2);
 
-static inline void jv_freep(void *p) { free(*(void **)p); }
+static inline void jv_freep(void *p)
+{
+	free(*(void **)p);
+}
 static inline void jv_closep(int *fd)
 {
 	if (*fd >= 0) {

@@ -18,15 +18,19 @@ struct reported {
 };
 static struct reported *reported;
 
-void hooks_set_engine(const struct hook_engine_ops *ops) { engine = ops; }
-void hooks_set_fail_closed(bool closed) { fail_closed = closed; }
+void hooks_set_engine(const struct hook_engine_ops *ops)
+{
+	engine = ops;
+}
+void hooks_set_fail_closed(bool closed)
+{
+	fail_closed = closed;
+}
 
-int hooks_add(int sysno, enum hook_phase phase, void *fn, const char *where,
-	      struct jv_error *e)
+int hooks_add(int sysno, enum hook_phase phase, void *fn, const char *where, struct jv_error *e)
 {
 	if (sysno < 0 || sysno >= SYS_NR_MAX)
-		return jv_err(e, 0, "syscall number %d out of range 0..%d", sysno,
-			      SYS_NR_MAX - 1);
+		return jv_err(e, 0, "syscall number %d out of range 0..%d", sysno, SYS_NR_MAX - 1);
 	struct hook *h = xcalloc(1, sizeof(*h));
 	h->id = next_id++;
 	h->sysno = sysno;
@@ -86,9 +90,18 @@ struct hook *hooks_first(int sysno, enum hook_phase phase)
 	return sysno >= 0 && sysno < SYS_NR_MAX ? lists[sysno][phase] : NULL;
 }
 
-unsigned hooks_count(void) { return count; }
-unsigned hooks_generation(void) { return generation; }
-unsigned long hooks_failures(void) { return total_failures; }
+unsigned hooks_count(void)
+{
+	return count;
+}
+unsigned hooks_generation(void)
+{
+	return generation;
+}
+unsigned long hooks_failures(void)
+{
+	return total_failures;
+}
 
 static void report(struct hook *h, const struct hook_event *ev, const struct hook_failure *f)
 {
@@ -102,8 +115,8 @@ static void report(struct hook *h, const struct hook_event *ev, const struct hoo
 	reported = r;
 	const char *name = sys_name(h->sysno);
 	jv_warn("hook error: %s: %s (%s-hook on %s registered at %s, tid %d; %s; reported once)",
-		f->where, f->msg, h->phase == HOOK_BEFORE ? "before" : "after",
-		name ? name : "?", h->where, (int)ev->tid,
+		f->where, f->msg, h->phase == HOOK_BEFORE ? "before" : "after", name ? name : "?",
+		h->where, (int)ev->tid,
 		fail_closed ? "the syscall fails with EPERM" : "the syscall proceeds unchanged");
 }
 

@@ -24,8 +24,8 @@ struct hook {
 	char *where; /* "file.js:12": where the hook was registered */
 	unsigned long calls, failures;
 	struct hook_filter *filter; /* NULL: every call (argfilter.h) */
-	bool covered;               /* in the seccomp filter the program has (argrules.c) */
-	struct hook *next; /* same syscall and phase, registration order */
+	bool covered;		    /* in the seccomp filter the program has (argrules.c) */
+	struct hook *next;	    /* same syscall and phase, registration order */
 };
 
 /* One syscall stop as the hooks see it. */
@@ -35,19 +35,19 @@ struct hook_event {
 	enum sys_abi abi;
 	enum hook_phase phase;
 	uint64_t args[6]; /* raw register values (i386: zero-extended) */
-	int64_t ret;      /* after: -1 on failure, else the value */
-	int err;          /* after: errno, 0 on success */
-	void **local;     /* the thread's slot for engine per-thread state */
-	void *thread;     /* the tracer's thread (for accessors) */
+	int64_t ret;	  /* after: -1 on failure, else the value */
+	int err;	  /* after: errno, 0 on success */
+	void **local;	  /* the thread's slot for engine per-thread state */
+	void *thread;	  /* the tracer's thread (for accessors) */
 };
 
 /* What the hooks decided. */
 struct hook_verdict {
 	unsigned args_set; /* bit i set: args[i] replaces the event's argument i */
 	uint64_t args[6];
-	bool skip;         /* before: do not run the syscall */
-	bool result_set;   /* skip or after: the program sees `raw` */
-	int64_t raw;       /* the value placed in rax: -errno or the result */
+	bool skip;	 /* before: do not run the syscall */
+	bool result_set; /* skip or after: the program sees `raw` */
+	int64_t raw;	 /* the value placed in rax: -errno or the result */
 };
 
 /* A hook failure: where it happened and what. */
@@ -74,8 +74,7 @@ void hooks_set_fail_closed(bool fail_closed);
 
 /* Register fn; takes ownership of the engine handle. Returns the hook id (> 0)
  * or -1 with *e filled (bad syscall number). */
-int hooks_add(int sysno, enum hook_phase phase, void *fn, const char *where,
-	      struct jv_error *e);
+int hooks_add(int sysno, enum hook_phase phase, void *fn, const char *where, struct jv_error *e);
 /* Remove hooks of (sysno, phase); phase -1 = both; sysno -1 = every hook.
  * Returns how many were removed. */
 int hooks_remove(int sysno, int phase);

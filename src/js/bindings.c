@@ -11,7 +11,7 @@
 #include "log/log.h"
 #include "tracer/tracer.h"
 
-#define BINDING(fname)                                                                        \
+#define BINDING(fname)                                                                             \
 	static JSValueRef fname(JSContextRef ctx, JSObjectRef fn_, JSObjectRef self_, size_t argc, \
 				const JSValueRef argv[], JSValueRef *exc)
 
@@ -140,7 +140,7 @@ BINDING(acc_read_bytes)
 		return throw_err(ctx, "readBytes", &e, exc);
 	}
 	return JSObjectMakeArrayBufferWithBytesNoCopy(
-		ctx, buf, (size_t)r, (JSTypedArrayBytesDeallocator)(void (*)(void))free, NULL, exc);
+	    ctx, buf, (size_t)r, (JSTypedArrayBytesDeallocator)(void (*)(void))free, NULL, exc);
 }
 
 /* A JS string of tracee bytes: UTF-8 decoded, each invalid byte as U+FFFD
@@ -221,8 +221,9 @@ static uint8_t *bytes_of(JSContextRef ctx, JSValueRef v, size_t *n, JSValueRef *
 		return (uint8_t *)s;
 	}
 	if (!JSValueIsObject(ctx, v)) {
-		*exc = js_make_error(ctx, EINVAL, "accessors.writeBytes: buffer must be an "
-						  "ArrayBuffer, a typed array or an array of bytes");
+		*exc = js_make_error(ctx, EINVAL,
+				     "accessors.writeBytes: buffer must be an "
+				     "ArrayBuffer, a typed array or an array of bytes");
 		return NULL;
 	}
 	JSObjectRef o = JSValueToObject(ctx, v, NULL);
@@ -245,7 +246,7 @@ static uint8_t *bytes_of(JSContextRef ctx, JSValueRef v, size_t *n, JSValueRef *
 		uint8_t *buf = xmalloc(len);
 		for (size_t i = 0; i < len; i++) {
 			double d = JSValueToNumber(
-				ctx, JSObjectGetPropertyAtIndex(ctx, o, (unsigned)i, NULL), NULL);
+			    ctx, JSObjectGetPropertyAtIndex(ctx, o, (unsigned)i, NULL), NULL);
 			if (!(d >= 0 && d <= 255 && d == (int)d)) {
 				free(buf);
 				*exc = js_make_error(ctx, EINVAL,
@@ -259,8 +260,9 @@ static uint8_t *bytes_of(JSContextRef ctx, JSValueRef v, size_t *n, JSValueRef *
 		*n = len;
 		return buf;
 	} else {
-		*exc = js_make_error(ctx, EINVAL, "accessors.writeBytes: buffer must be an "
-						  "ArrayBuffer, a typed array or an array of bytes");
+		*exc = js_make_error(ctx, EINVAL,
+				     "accessors.writeBytes: buffer must be an "
+				     "ArrayBuffer, a typed array or an array of bytes");
 		return NULL;
 	}
 	uint8_t *copy = xmalloc(*n);
@@ -277,7 +279,8 @@ BINDING(acc_write_bytes)
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "writeBytes", "addr", &addr, exc))
 		return NULL;
 	if (argc < 2) {
-		*exc = js_make_error(ctx, EINVAL, "accessors.writeBytes: missing argument 'buffer'");
+		*exc =
+		    js_make_error(ctx, EINVAL, "accessors.writeBytes: missing argument 'buffer'");
 		return NULL;
 	}
 	size_t n = 0;
@@ -307,7 +310,8 @@ BINDING(acc_write_string)
 	 * writes the terminating NUL. */
 	bool nul = false;
 	if (argc > 2 && JSValueIsObject(ctx, argv[2]))
-		nul = JSValueToBoolean(ctx, js_get_prop(ctx, JSValueToObject(ctx, argv[2], NULL), "nul"));
+		nul = JSValueToBoolean(
+		    ctx, js_get_prop(ctx, JSValueToObject(ctx, argv[2], NULL), "nul"));
 	else if (argc > 2)
 		nul = JSValueToBoolean(ctx, argv[2]);
 	struct jv_error e;
@@ -324,8 +328,8 @@ BINDING(acc_anon_mmap)
 	uint64_t len;
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "anonMmap", "length", &len, exc))
 		return NULL;
-	uint64_t a[6] = {0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 (uint64_t)-1, 0};
+	uint64_t a[6] = {0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1,
+			 0};
 	int64_t r;
 	struct jv_error e;
 	if (tracer_inject(ev->thread, SYS_mmap, a, &r, &e) < 0)
@@ -363,21 +367,22 @@ static const struct {
 	const char *name;
 	JSObjectCallAsFunctionCallback fn;
 } table[] = {
-	{"print", acc_print},
-	{"logJson", acc_log_json},
-	{"readBytes", acc_read_bytes},
-	{"readString", acc_read_string},
-	{"writeBytes", acc_write_bytes},
-	{"writeString", acc_write_string},
-	{"anonMmap", acc_anon_mmap},
-	{"munmap", acc_munmap},
+    {"print", acc_print},
+    {"logJson", acc_log_json},
+    {"readBytes", acc_read_bytes},
+    {"readString", acc_read_string},
+    {"writeBytes", acc_write_bytes},
+    {"writeString", acc_write_string},
+    {"anonMmap", acc_anon_mmap},
+    {"munmap", acc_munmap},
 };
 
 void js_bind_accessors(JSContextRef ctx, JSObjectRef obj)
 {
 	for (size_t i = 0; i < JV_ARRAY_SIZE(table); i++) {
 		JSStringRef n = JSStringCreateWithUTF8CString(table[i].name);
-		JSObjectSetProperty(ctx, obj, n, JSObjectMakeFunctionWithCallback(ctx, n, table[i].fn),
+		JSObjectSetProperty(ctx, obj, n,
+				    JSObjectMakeFunctionWithCallback(ctx, n, table[i].fn),
 				    kJSPropertyAttributeDontDelete, NULL);
 		JSStringRelease(n);
 	}

@@ -36,7 +36,7 @@ int js_to_u64(JSContextRef ctx, JSValueRef v, uint64_t *out, char *why, size_t w
 	if (JSValueIsBigInt(ctx, v)) {
 		if (JSValueCompareInt64(ctx, v, INT64_MIN, NULL) == kJSRelationConditionLessThan ||
 		    JSValueCompareUInt64(ctx, v, UINT64_MAX, NULL) ==
-			    kJSRelationConditionGreaterThan) {
+			kJSRelationConditionGreaterThan) {
 			snprintf(why, whylen, "is a BigInt out of the 64-bit range");
 			return -1;
 		}
@@ -46,8 +46,8 @@ int js_to_u64(JSContextRef ctx, JSValueRef v, uint64_t *out, char *why, size_t w
 			*out = JSValueToUInt64(ctx, v, NULL);
 		return 0;
 	}
-	static const char *const types[] = {"undefined", "null",   "a boolean", "a number",
-					    "a string",  "an object", "a symbol", "a BigInt"};
+	static const char *const types[] = {"undefined", "null",      "a boolean", "a number",
+					    "a string",	 "an object", "a symbol",  "a BigInt"};
 	JSType t = JSValueGetType(ctx, v);
 	snprintf(why, whylen, "is %s, expected a number or BigInt",
 		 (size_t)t < JV_ARRAY_SIZE(types) ? types[t] : "of another type");

@@ -8,17 +8,20 @@ struct event_data {
 	struct hook_event ev;
 };
 
-static struct event_data *data_of(JSObjectRef o) { return JSObjectGetPrivate(o); }
+static struct event_data *data_of(JSObjectRef o)
+{
+	return JSObjectGetPrivate(o);
+}
 
-#define GETTER(fname, expr)                                                                   \
-	static JSValueRef get_##fname(JSContextRef ctx, JSObjectRef o, JSStringRef name,    \
-				      JSValueRef *exc)                                      \
-	{                                                                                   \
-		(void)name;                                                                 \
-		(void)exc;                                                                  \
-		const struct hook_event *ev = &data_of(o)->ev;                              \
-		(void)ev;                                                                   \
-		return expr;                                                                \
+#define GETTER(fname, expr)                                                              \
+	static JSValueRef get_##fname(JSContextRef ctx, JSObjectRef o, JSStringRef name, \
+				      JSValueRef *exc)                                   \
+	{                                                                                \
+		(void)name;                                                              \
+		(void)exc;                                                               \
+		const struct hook_event *ev = &data_of(o)->ev;                           \
+		(void)ev;                                                                \
+		return expr;                                                             \
 	}
 
 GETTER(sysno, JSValueMakeNumber(ctx, ev->sysno))
@@ -36,7 +39,10 @@ GETTER(arg3, js_num64(ctx, ev->args[3]))
 GETTER(arg4, js_num64(ctx, ev->args[4]))
 GETTER(arg5, js_num64(ctx, ev->args[5]))
 
-static void finalize(JSObjectRef o) { free(data_of(o)); }
+static void finalize(JSObjectRef o)
+{
+	free(data_of(o));
+}
 
 static JSClassRef event_class(void)
 {
@@ -44,21 +50,21 @@ static JSClassRef event_class(void)
 	if (cls)
 		return cls;
 	static const JSStaticValue values[] = {
-		{"sysno", get_sysno, NULL, kJSPropertyAttributeReadOnly},
-		{"name", get_name, NULL, kJSPropertyAttributeReadOnly},
-		{"pid", get_pid, NULL, kJSPropertyAttributeReadOnly},
-		{"tid", get_tid, NULL, kJSPropertyAttributeReadOnly},
-		{"phase", get_phase, NULL, kJSPropertyAttributeReadOnly},
-		{"abi", get_abi, NULL, kJSPropertyAttributeReadOnly},
-		{"ret", get_ret, NULL, kJSPropertyAttributeReadOnly},
-		{"errno", get_errno, NULL, kJSPropertyAttributeReadOnly},
-		{"arg0", get_arg0, NULL, kJSPropertyAttributeReadOnly},
-		{"arg1", get_arg1, NULL, kJSPropertyAttributeReadOnly},
-		{"arg2", get_arg2, NULL, kJSPropertyAttributeReadOnly},
-		{"arg3", get_arg3, NULL, kJSPropertyAttributeReadOnly},
-		{"arg4", get_arg4, NULL, kJSPropertyAttributeReadOnly},
-		{"arg5", get_arg5, NULL, kJSPropertyAttributeReadOnly},
-		{NULL, NULL, NULL, 0},
+	    {"sysno", get_sysno, NULL, kJSPropertyAttributeReadOnly},
+	    {"name", get_name, NULL, kJSPropertyAttributeReadOnly},
+	    {"pid", get_pid, NULL, kJSPropertyAttributeReadOnly},
+	    {"tid", get_tid, NULL, kJSPropertyAttributeReadOnly},
+	    {"phase", get_phase, NULL, kJSPropertyAttributeReadOnly},
+	    {"abi", get_abi, NULL, kJSPropertyAttributeReadOnly},
+	    {"ret", get_ret, NULL, kJSPropertyAttributeReadOnly},
+	    {"errno", get_errno, NULL, kJSPropertyAttributeReadOnly},
+	    {"arg0", get_arg0, NULL, kJSPropertyAttributeReadOnly},
+	    {"arg1", get_arg1, NULL, kJSPropertyAttributeReadOnly},
+	    {"arg2", get_arg2, NULL, kJSPropertyAttributeReadOnly},
+	    {"arg3", get_arg3, NULL, kJSPropertyAttributeReadOnly},
+	    {"arg4", get_arg4, NULL, kJSPropertyAttributeReadOnly},
+	    {"arg5", get_arg5, NULL, kJSPropertyAttributeReadOnly},
+	    {NULL, NULL, NULL, 0},
 	};
 	JSClassDefinition def = kJSClassDefinitionEmpty;
 	def.className = "SyscallEvent";

@@ -32,30 +32,31 @@ static JSObjectRef object_keys;
 /* The seed's API surface, built in JS over the natives so registration can
  * record the caller's file:line from the stack. */
 static const char bootstrap[] =
-	"(function (n) {\n"
-	"  'use strict';\n"
-	"  function where() {\n"
-	"    const lines = String(new Error().stack || '').split('\\n');\n"
-	"    const m = /@(.*):(\\d+):\\d+$/.exec(lines[2] || '');\n"
-	"    return m ? m[1] + ':' + m[2] : '?';\n"
-	"  }\n"
-	"  const api = n.accessors;\n"
-	"  api.AddHookBefore = function AddHookBefore(sysno, fn, opts) {\n"
-	"    return n.addHook(0, sysno, fn, where(), opts);\n"
-	"  };\n"
-	"  api.AddHookAfter = function AddHookAfter(sysno, fn, opts) {\n"
-	"    return n.addHook(1, sysno, fn, where(), opts);\n"
-	"  };\n"
-	"  api.AddCbBefore = api.AddHookBefore;\n"
-	"  api.AddCbAfter = api.AddHookAfter;\n"
-	"  const ro = { writable: false, enumerable: false, configurable: false };\n"
-	"  Object.defineProperty(globalThis, 'accessors', Object.assign({ value: api }, ro));\n"
-	"  Object.defineProperty(globalThis, 'hooks', Object.assign({ value: api }, ro));\n"
-	"  const persistence = { glb: {} };\n"
-	"  Object.defineProperty(persistence, 'local', { get: n.local, enumerable: true });\n"
-	"  Object.defineProperty(globalThis, 'persistence', Object.assign({ value: persistence }, ro));\n"
-	"  Object.defineProperty(globalThis, 'args', { get: n.args, configurable: false });\n"
-	"})";
+    "(function (n) {\n"
+    "  'use strict';\n"
+    "  function where() {\n"
+    "    const lines = String(new Error().stack || '').split('\\n');\n"
+    "    const m = /@(.*):(\\d+):\\d+$/.exec(lines[2] || '');\n"
+    "    return m ? m[1] + ':' + m[2] : '?';\n"
+    "  }\n"
+    "  const api = n.accessors;\n"
+    "  api.AddHookBefore = function AddHookBefore(sysno, fn, opts) {\n"
+    "    return n.addHook(0, sysno, fn, where(), opts);\n"
+    "  };\n"
+    "  api.AddHookAfter = function AddHookAfter(sysno, fn, opts) {\n"
+    "    return n.addHook(1, sysno, fn, where(), opts);\n"
+    "  };\n"
+    "  api.AddCbBefore = api.AddHookBefore;\n"
+    "  api.AddCbAfter = api.AddHookAfter;\n"
+    "  const ro = { writable: false, enumerable: false, configurable: false };\n"
+    "  Object.defineProperty(globalThis, 'accessors', Object.assign({ value: api }, ro));\n"
+    "  Object.defineProperty(globalThis, 'hooks', Object.assign({ value: api }, ro));\n"
+    "  const persistence = { glb: {} };\n"
+    "  Object.defineProperty(persistence, 'local', { get: n.local, enumerable: true });\n"
+    "  Object.defineProperty(globalThis, 'persistence', Object.assign({ value: persistence }, "
+    "ro));\n"
+    "  Object.defineProperty(globalThis, 'args', { get: n.args, configurable: false });\n"
+    "})";
 
 static JSValueRef native_add_hook(JSContextRef ctx, JSObjectRef fn, JSObjectRef self, size_t argc,
 				  const JSValueRef argv[], JSValueRef *exc)
@@ -82,8 +83,8 @@ static JSValueRef native_add_hook(JSContextRef ctx, JSObjectRef fn, JSObjectRef 
 		}
 		sysno = (int)d;
 	} else {
-		*exc = js_make_error(ctx, 0, "%s: the first argument must be a syscall number or name",
-				     api);
+		*exc = js_make_error(
+		    ctx, 0, "%s: the first argument must be a syscall number or name", api);
 		return NULL;
 	}
 	if (!JSValueIsObject(ctx, argv[2]) ||
@@ -177,7 +178,7 @@ static int evaluate(const char *src, const char *url, int line, JSValueRef *resu
 /* ---- hook calls ---- */
 
 static int result_error(struct hook_failure *f, const char *where, const char *fmt, ...)
-	JV_PRINTF(3, 4);
+    JV_PRINTF(3, 4);
 static int result_error(struct hook_failure *f, const char *where, const char *fmt, ...)
 {
 	va_list ap;
@@ -227,7 +228,7 @@ static int parse_result(JSValueRef r, const struct hook *h, const struct hook_ev
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		_cleanup_free_ char *key =
-			js_cstr(js_ctx, JSObjectGetPropertyAtIndex(js_ctx, names, (unsigned)i, NULL));
+		    js_cstr(js_ctx, JSObjectGetPropertyAtIndex(js_ctx, names, (unsigned)i, NULL));
 		JSStringRef name = JSStringCreateWithUTF8CString(key);
 		exc = NULL;
 		JSValueRef v = JSObjectGetProperty(js_ctx, o, name, &exc);
@@ -237,38 +238,45 @@ static int parse_result(JSValueRef r, const struct hook *h, const struct hook_ev
 		if (exc) {
 			char msg[512];
 			js_exception_info(js_ctx, exc, NULL, 0, msg, sizeof(msg));
-			rc = result_error(f, h->where, "reading '%s' of the result threw: %s", key, msg);
+			rc = result_error(f, h->where, "reading '%s' of the result threw: %s", key,
+					  msg);
 		} else if (strcmp(key, "ret") == 0) {
 			has_ret = true;
 			if (js_to_u64(js_ctx, v, &ret, why, sizeof(why)) < 0)
-				rc = result_error(f, h->where, "bad %s-hook result: ret %s", kind, why);
+				rc = result_error(f, h->where, "bad %s-hook result: ret %s", kind,
+						  why);
 		} else if (strcmp(key, "errno") == 0) {
 			has_errno = true;
 			if (js_to_u64(js_ctx, v, &err, why, sizeof(why)) < 0)
-				rc = result_error(f, h->where, "bad %s-hook result: errno %s", kind, why);
+				rc = result_error(f, h->where, "bad %s-hook result: errno %s", kind,
+						  why);
 			else if ((int64_t)err < 0 || err > 4095)
-				rc = result_error(f, h->where,
-						  "bad %s-hook result: errno %lld is outside 1..4095 "
-						  "(0 = success)",
-						  kind, (long long)err);
+				rc = result_error(
+				    f, h->where,
+				    "bad %s-hook result: errno %lld is outside 1..4095 "
+				    "(0 = success)",
+				    kind, (long long)err);
 		} else if (int_key(key, &idx)) {
 			uint64_t val;
 			if (idx < 0 || idx > 5)
-				rc = result_error(f, h->where,
-						  "bad %s-hook result: argument index %ld is outside 0..5",
-						  kind, idx);
+				rc = result_error(
+				    f, h->where,
+				    "bad %s-hook result: argument index %ld is outside 0..5", kind,
+				    idx);
 			else if (js_to_u64(js_ctx, v, &val, why, sizeof(why)) < 0)
-				rc = result_error(f, h->where, "bad %s-hook result: argument %ld %s",
-						  kind, idx, why);
+				rc =
+				    result_error(f, h->where, "bad %s-hook result: argument %ld %s",
+						 kind, idx, why);
 			else if (ev->phase == HOOK_BEFORE) {
 				res->args[idx] = ev->abi == SYS_ABI_I386 ? (uint32_t)val : val;
 				res->args_set |= 1u << idx;
 			}
 		} else {
-			rc = result_error(f, h->where,
-					  "bad %s-hook result: unknown key '%s' (expected 0..5, ret, "
-					  "errno)",
-					  kind, key);
+			rc = result_error(
+			    f, h->where,
+			    "bad %s-hook result: unknown key '%s' (expected 0..5, ret, "
+			    "errno)",
+			    kind, key);
 		}
 	}
 	if (rc < 0) {
@@ -277,10 +285,11 @@ static int parse_result(JSValueRef r, const struct hook *h, const struct hook_ev
 	}
 	if (ev->phase == HOOK_BEFORE) {
 		if (has_ret != has_errno)
-			return result_error(f, h->where,
-					    "bad before-hook result: skipping a syscall needs both ret "
-					    "and errno (got only '%s')",
-					    has_ret ? "ret" : "errno");
+			return result_error(
+			    f, h->where,
+			    "bad before-hook result: skipping a syscall needs both ret "
+			    "and errno (got only '%s')",
+			    has_ret ? "ret" : "errno");
 		if (has_ret) {
 			res->skip = true;
 			res->result_set = true;
@@ -320,8 +329,8 @@ static int call_hook(struct hook *h, struct hook_event *ev, struct hook_verdict 
 	js_current_obj = saved_obj;
 	if (exc) {
 		if (timed_out)
-			return result_error(f, h->where, "the hook ran past its time limit of %u ms",
-					    timeout_ms);
+			return result_error(
+			    f, h->where, "the hook ran past its time limit of %u ms", timeout_ms);
 		char where[256];
 		js_exception_info(js_ctx, exc, where, sizeof(where), f->msg, sizeof(f->msg));
 		snprintf(f->where, sizeof(f->where), "%s", where[0] ? where : h->where);
@@ -330,13 +339,19 @@ static int call_hook(struct hook *h, struct hook_event *ev, struct hook_verdict 
 	return parse_result(r, h, ev, res, f);
 }
 
-static void release_hook(struct hook *h) { JSValueUnprotect(js_ctx, (JSObjectRef)h->fn); }
-static void thread_gone(void *local) { JSValueUnprotect(js_ctx, (JSObjectRef)local); }
+static void release_hook(struct hook *h)
+{
+	JSValueUnprotect(js_ctx, (JSObjectRef)h->fn);
+}
+static void thread_gone(void *local)
+{
+	JSValueUnprotect(js_ctx, (JSObjectRef)local);
+}
 
 static const struct hook_engine_ops ops = {
-	.call = call_hook,
-	.release = release_hook,
-	.thread_gone = thread_gone,
+    .call = call_hook,
+    .release = release_hook,
+    .thread_gone = thread_gone,
 };
 
 int js_init(const struct js_options *o, struct jv_error *e)
@@ -391,7 +406,8 @@ void js_set_timeout(unsigned ms)
 {
 	timeout_ms = ms;
 	if (group)
-		JSContextGroupSetExecutionTimeLimit(group, timeout_ms / 1000.0, should_terminate, NULL);
+		JSContextGroupSetExecutionTimeLimit(group, timeout_ms / 1000.0, should_terminate,
+						    NULL);
 }
 
 int js_load_source(const char *src, const char *url, int line, struct jv_error *e)

@@ -12,7 +12,7 @@
 
 bool log_active;
 static struct sys_set trace_set;	 /* logged */
-static struct hook_filter trace_args; /* --trace-args; n == 0: none */
+static struct hook_filter trace_args;	 /* --trace-args; n == 0: none */
 static struct sys_set watch_set;	 /* trapped to keep the fd paths right */
 static unsigned formats;		 /* 1 << LOG_FORMAT_* */
 static size_t str_max[NFMT] = {256, 32}; /* JSON, text (as strace -s) */
@@ -92,12 +92,15 @@ bool log_wants(int nr)
 	return log_active && (sys_set_has(&trace_set, nr) || sys_set_has(&watch_set, nr));
 }
 
-const struct hook_filter *log_trace_args(void) { return trace_args.n ? &trace_args : NULL; }
+const struct hook_filter *log_trace_args(void)
+{
+	return trace_args.n ? &trace_args : NULL;
+}
 
 bool log_wants_all(int nr)
 {
-	return log_active && (sys_set_has(&watch_set, nr) ||
-			      (sys_set_has(&trace_set, nr) && !trace_args.n));
+	return log_active &&
+	       (sys_set_has(&watch_set, nr) || (sys_set_has(&trace_set, nr) && !trace_args.n));
 }
 
 int log_set_trace(const struct sys_set *s)

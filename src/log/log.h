@@ -25,7 +25,7 @@ struct log_options {
 	size_t socket_buffer; /* bytes kept while the listener is slow or away; 0 = 4 MiB */
 	bool trace_given;     /* -e given (otherwise: all syscalls when a sink is open) */
 	struct sys_set trace;
-	size_t string_limit; /* bytes of strings and buffers shown; 0 = 256 */
+	size_t string_limit;		      /* bytes of strings and buffers shown; 0 = 256 */
 	const struct hook_filter *trace_args; /* --trace-args: only matching calls; NULL: all */
 };
 

@@ -45,11 +45,13 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
 		bool trap = trapped(nr);
 		if (nr == __NR_clone) {
-			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-					     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, CLONE_UNTRACED));
+			r = seccomp_rule_add(
+			    ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+			    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, CLONE_UNTRACED));
 			if (r == 0 && trap)
-				r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 1,
-						     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, 0));
+				r = seccomp_rule_add(
+				    ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, 0));
 		} else if (trap) {
 			r = argrules_add(ctx, nr); /* argument filters of hooks, if any */
 		} else {
@@ -57,8 +59,8 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 		}
 		if (r < 0) {
 			const char *name = sys_name(nr);
-			return jv_err(e, -r, "seccomp: cannot trap syscall %s (%d)", name ? name : "?",
-				      nr);
+			return jv_err(e, -r, "seccomp: cannot trap syscall %s (%d)",
+				      name ? name : "?", nr);
 		}
 	}
 	/* The sandbox policy's denials (src/sandbox/policy.c). */

@@ -44,8 +44,7 @@ static int run_to_syscall_stop(struct thread *t, struct jv_error *e)
 	}
 }
 
-int tracer_inject(void *thread, int nr, const uint64_t args[6], int64_t *result,
-		  struct jv_error *e)
+int tracer_inject(void *thread, int nr, const uint64_t args[6], int64_t *result, struct jv_error *e)
 {
 	struct thread *t = thread;
 	if (t->gone)

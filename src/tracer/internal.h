@@ -14,17 +14,17 @@ struct thread {
 	pid_t tid, tgid;
 	bool in_syscall;    /* resumed with PTRACE_SYSCALL: next syscall stop is the exit */
 	bool at_entry_stop; /* an injection left it at a syscall-entry-stop */
-	bool gone;          /* exited while a hook was running */
+	bool gone;	    /* exited while a hook was running */
 	int gone_status;
 	bool guard_clone; /* a clone3 whose child must turn out traced */
 	pid_t last_child; /* the child of this thread's last clone event (0: none since entry) */
-	int pass_sysno;  /* the next seccomp stop of this syscall was already hooked */
-	unsigned args_changed;     /* before-hooks changed these arguments */
-	uint64_t orig_args[6];     /* the arguments as the program passed them */
-	struct hook_event ev;      /* the syscall in progress */
-	void *local;               /* the engine's per-thread state */
-	struct log_thread *log;    /* the event log's state (src/log) */
-	bool log_call;             /* the log follows the syscall in progress */
+	int pass_sysno;	  /* the next seccomp stop of this syscall was already hooked */
+	unsigned args_changed;	/* before-hooks changed these arguments */
+	uint64_t orig_args[6];	/* the arguments as the program passed them */
+	struct hook_event ev;	/* the syscall in progress */
+	void *local;		/* the engine's per-thread state */
+	struct log_thread *log; /* the event log's state (src/log) */
+	bool log_call;		/* the log follows the syscall in progress */
 	struct thread *hnext;
 };
 

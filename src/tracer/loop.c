@@ -42,7 +42,8 @@ static void resume(struct thread *t, int sig)
 void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t v)
 {
 	if (abi == SYS_ABI_I386) {
-		unsigned long long *regs[6] = {&r->rbx, &r->rcx, &r->rdx, &r->rsi, &r->rdi, &r->rbp};
+		unsigned long long *regs[6] = {&r->rbx, &r->rcx, &r->rdx,
+					       &r->rsi, &r->rdi, &r->rbp};
 		*regs[i] = (uint32_t)v;
 	} else {
 		unsigned long long *regs[6] = {&r->rdi, &r->rsi, &r->rdx, &r->r10, &r->r8, &r->r9};
@@ -126,8 +127,12 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	if (log_active && log_wants(native)) {
 		/* The log records the denied call like a skipped one. */
 		struct hook_event *ev = &t->ev;
-		*ev = (struct hook_event){.pid = t->tgid, .tid = t->tid, .sysno = native,
-					  .abi = abi, .phase = HOOK_BEFORE, .local = &t->local,
+		*ev = (struct hook_event){.pid = t->tgid,
+					  .tid = t->tid,
+					  .sysno = native,
+					  .abi = abi,
+					  .phase = HOOK_BEFORE,
+					  .local = &t->local,
 					  .thread = t};
 		memcpy(ev->args, a, sizeof(a));
 		struct hook_verdict v = {.skip = true, .result_set = true, .raw = -err};
@@ -257,7 +262,7 @@ static void on_seccomp_stop(struct thread *t)
 	/* Changed arguments are put back at the exit stop: the kernel preserves
 	 * the argument registers, and compiled code may rely on it. */
 	t->in_syscall =
-		hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->guard_clone;
+	    hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->guard_clone;
 	resume(t, 0);
 }
 
@@ -285,7 +290,8 @@ static void on_syscall_exit(struct thread *t)
 			/* The child was created untraced (its flags changed after the
 			 * check at entry): it must not run outside the supervisor. */
 			kill((pid_t)rv, SIGKILL);
-			jv_warn("killed pid %d: created untraced by clone3 (CLONE_UNTRACED)", (int)rv);
+			jv_warn("killed pid %d: created untraced by clone3 (CLONE_UNTRACED)",
+				(int)rv);
 			rv = -EPERM;
 			set_result(t, rv);
 		}
@@ -507,5 +513,11 @@ int tracer_run(void)
 	return WEXITSTATUS(root_status);
 }
 
-pid_t tracer_thread_tid(void *thread) { return ((struct thread *)thread)->tid; }
-pid_t tracer_thread_pid(void *thread) { return ((struct thread *)thread)->tgid; }
+pid_t tracer_thread_tid(void *thread)
+{
+	return ((struct thread *)thread)->tid;
+}
+pid_t tracer_thread_pid(void *thread)
+{
+	return ((struct thread *)thread)->tgid;
+}

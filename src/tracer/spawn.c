@@ -45,7 +45,8 @@ static __attribute__((noreturn)) void child(char *const argv[], int rfd, int err
 	/* The header says how many instructions follow; EOF without it means jvisor gave up. */
 	if (read_full(rfd, &len, sizeof(len)) != sizeof(len) || len > MAX_INSNS)
 		_exit(127);
-	if (len && read_full(rfd, insns, len * sizeof(insns[0])) != (ssize_t)(len * sizeof(insns[0])))
+	if (len &&
+	    read_full(rfd, insns, len * sizeof(insns[0])) != (ssize_t)(len * sizeof(insns[0])))
 		_exit(127);
 	close(rfd);
 	sandbox_child_setup(); /* --rlimit, --setenv, --chdir... (src/sandbox) */

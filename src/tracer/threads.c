@@ -8,7 +8,10 @@
 static struct thread *buckets[NBUCKETS];
 static size_t nthreads;
 
-static struct thread **bucket(pid_t tid) { return &buckets[(unsigned)tid % NBUCKETS]; }
+static struct thread **bucket(pid_t tid)
+{
+	return &buckets[(unsigned)tid % NBUCKETS];
+}
 
 struct thread *thread_get(pid_t tid)
 {
@@ -73,4 +76,7 @@ void thread_rekey(struct thread *t, pid_t tid)
 	link_thread(t);
 }
 
-size_t thread_count(void) { return nthreads; }
+size_t thread_count(void)
+{
+	return nthreads;
+}

@@ -22,11 +22,11 @@ END_TEST
 
 START_TEST(syscall_abi_mapping)
 {
-	ck_assert_int_eq(sys_to_native(SYS_ABI_I386, 64), 110);  /* getppid */
-	ck_assert_int_eq(sys_to_native(SYS_ABI_I386, 20), 39);   /* getpid */
-	ck_assert_int_eq(sys_to_native(SYS_ABI_I386, 102), -1);  /* socketcall: no twin */
-	ck_assert_int_eq(sys_to_native(SYS_ABI_X32, 110), 110);  /* same numbers */
-	ck_assert_int_eq(sys_to_native(SYS_ABI_X32, 512), 13);   /* x32 rt_sigaction */
+	ck_assert_int_eq(sys_to_native(SYS_ABI_I386, 64), 110); /* getppid */
+	ck_assert_int_eq(sys_to_native(SYS_ABI_I386, 20), 39);	/* getpid */
+	ck_assert_int_eq(sys_to_native(SYS_ABI_I386, 102), -1); /* socketcall: no twin */
+	ck_assert_int_eq(sys_to_native(SYS_ABI_X32, 110), 110); /* same numbers */
+	ck_assert_int_eq(sys_to_native(SYS_ABI_X32, 512), 13);	/* x32 rt_sigaction */
 	ck_assert_int_eq(sys_to_native(SYS_ABI_X86_64, 9999), -1);
 }
 END_TEST
@@ -54,7 +54,10 @@ static int fake_call(struct hook *h, struct hook_event *ev, struct hook_verdict 
 	return 0;
 }
 
-static void fake_release(struct hook *h) { (void)h; }
+static void fake_release(struct hook *h)
+{
+	(void)h;
+}
 
 static const struct hook_engine_ops fake_ops = {.call = fake_call, .release = fake_release};
 
@@ -64,7 +67,10 @@ static void setup(void)
 	hooks_set_fail_closed(false);
 }
 
-static void teardown(void) { hooks_remove(-1, -1); }
+static void teardown(void)
+{
+	hooks_remove(-1, -1);
+}
 
 static struct hook_event before_event(int sysno)
 {
@@ -162,7 +168,8 @@ START_TEST(js_conversions)
 	uint64_t v;
 	ck_assert_int_eq(js_to_u64(ctx, JSValueMakeNumber(ctx, -100), &v, why, sizeof(why)), 0);
 	ck_assert_uint_eq(v, (uint64_t)-100);
-	ck_assert_int_lt(js_to_u64(ctx, JSValueMakeNumber(ctx, 0.0 / 0.0), &v, why, sizeof(why)), 0);
+	ck_assert_int_lt(js_to_u64(ctx, JSValueMakeNumber(ctx, 0.0 / 0.0), &v, why, sizeof(why)),
+			 0);
 	ck_assert_int_lt(js_to_u64(ctx, JSValueMakeNumber(ctx, 1.5), &v, why, sizeof(why)), 0);
 	ck_assert_int_lt(js_to_u64(ctx, js_str(ctx, "7"), &v, why, sizeof(why)), 0);
 	JSValueRef big = JSBigIntCreateWithUInt64(ctx, UINT64_MAX, NULL);
