@@ -126,7 +126,8 @@ asan:
 test-asan:
 	$(MAKE) BUILD=build-asan SAN=1 test
 
-FORMAT_FILES = $(shell git ls-files 'src/*.c' 'src/*.h' 'tests/helpers/*.c' 'bench/*.c')
+FORMAT_FILES = $(shell git ls-files 'src/*.c' 'src/*.h' 'tests/helpers/*.c' 'tests/unit/*.c' \
+	'tests/fuzz/*.c' 'bench/*.c' 'bench/*.h')
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
