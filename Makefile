@@ -114,7 +114,18 @@ fuzz: $(BUILD)/fuzz/fuzz_proto
 
 # Everything CI checks: style, the test suite, the suite again under ASan+UBSan, and
 # the fuzz target for FUZZ_TIME seconds.
-check: format-check test test-asan fuzz
+check: format-check test test-asan fuzz test-web
+
+# The web viewer in a real browser (tests/web): playwright-core from the lockfile
+# (npm ci, no browser download) drives Debian's chromium, headless. SHOTS=DIR also
+# saves the screenshots of docs/ (make web-screenshots).
+.PHONY: test-web web-screenshots
+test-web: all
+	cd tests/web && { [ -d node_modules/playwright-core ] || npm ci --ignore-scripts --no-audit --no-fund; }
+	JVISOR=$(abspath $(BUILD)/jvisor) HELPERS=$(abspath $(BUILD)/helpers) SHOTS=$(SHOTS) \
+		node tests/web/browser.test.mjs
+web-screenshots:
+	$(MAKE) test-web SHOTS=$(abspath docs)
 
 # The bundled example: bind() fails with EADDRINUSE under a one-line hook.
 demo: $(BUILD)/jvisor
@@ -136,7 +147,7 @@ format-check:
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
 	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
-	libclang-rt-14-dev bc curl iproute2 procps
+	libclang-rt-14-dev bc curl iproute2 procps chromium nodejs npm
 deps:
 	apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 

@@ -122,7 +122,7 @@
     if (e.type !== "syscall") return "";
     if (e.unfinished) return "unfinished";
     if (e.errname) return `-1 ${e.errname}`;
-    return e.ret === null || e.ret === undefined ? "?" : String(e.ret);
+    return e.ret === null || e.ret === undefined ? "" : String(e.ret);
   }
   function render() {
     const vh = scroller.clientHeight, n = Math.ceil(vh / ROW) + 1;
@@ -161,6 +161,14 @@
     const r = ev.target.closest(".r");
     if (r && r.dataset.i) select(+r.dataset.i, true);
   });
+  async function openIndex(i) {
+    let e = rowAt(i);
+    if (!e) {
+      const j = await get("/api/events", Object.assign({ offset: i, limit: 1 }, filterParams()));
+      e = j.events[0];
+    }
+    if (e) details(e.seq);
+  }
   function select(i, open) {
     if (i < 0 || i >= st.total) return;
     st.sel = i;
@@ -170,8 +178,7 @@
       else if ((i + 1) * ROW > scroller.scrollTop + vh) scroller.scrollTop = (i + 1) * ROW - vh;
     }
     render();
-    const e = rowAt(i);
-    if (open && e) details(e.seq);
+    if (open) openIndex(i);
   }
   table.addEventListener("keydown", (ev) => {
     const n = Math.max(1, Math.floor(scroller.clientHeight / ROW) - 1);
@@ -183,7 +190,7 @@
     else if (k === "PageUp") i -= n;
     else if (k === "Home") i = 0;
     else if (k === "End") i = st.total - 1;
-    else if (k === "Enter") { const e = rowAt(st.sel); if (e) details(e.seq); ev.preventDefault(); return; }
+    else if (k === "Enter") { ev.preventDefault(); if (st.sel >= 0) openIndex(st.sel); return; }
     else return;
     ev.preventDefault();
     setFollow(false);
@@ -241,7 +248,7 @@
   $("d-close").addEventListener("click", closeDetails);
 
   /* ---- processes ---- */
-  let procs = [];
+  let procs = [], treeHtml = "";
   async function loadProcs() {
     try { procs = await get("/api/processes"); } catch (e) { return; }
     const by = new Map(procs.map((p) => [p.pid, Object.assign(p, { kids: [] })]));
@@ -255,8 +262,8 @@
         ` <span class="st">${esc(status)} · ${p.syscalls} calls</span>${kill}` +
         (p.kids.length ? `<ul>${p.kids.map(node).join("")}</ul>` : "") + "</li>";
     };
-    $("tree").innerHTML = roots.map(node).join("");
-    markTree();
+    const html = roots.map(node).join("");
+    if (html !== treeHtml) { $("tree").innerHTML = treeHtml = html; markTree(); }
   }
   function markTree() {
     const pid = $("f-pid").value.trim();
@@ -282,7 +289,9 @@
   function bars(el, items, label, value, onclick) {
     const max = Math.max(1, ...items.map(value));
     el.innerHTML = items.map((it, i) => `<button type="button" data-i="${i}" title="${esc(label(it))}: ${value(it)}"><span>${esc(label(it))}</span>` +
-      `<span class="b" style="width:${(100 * value(it) / max).toFixed(1)}%"></span><span class="n">${value(it).toLocaleString()}</span></button>`).join("") || "<span class='n'>none</span>";
+      `<span class="b" data-w="${(100 * value(it) / max).toFixed(1)}"></span><span class="n">${value(it).toLocaleString()}</span></button>`).join("") || "<span class='n'>none</span>";
+    /* widths through the CSSOM: the page's CSP allows no inline style attributes */
+    for (const b of el.querySelectorAll(".b")) b.style.width = b.dataset.w + "%";
     el.onclick = (ev) => { const b = ev.target.closest("button"); if (b) onclick(items[+b.dataset.i]); };
   }
   function rate(ps) {
@@ -385,6 +394,7 @@
       es.addEventListener("ended", () => { st.live = false; st.ended = true; st.control = false; setStatus(); es.close(); tick = 0; update(); loadProcs(); });
     }
     window.addEventListener("resize", () => { render(); if (lastStats) rate(lastStats.per_second); });
+    window.jvisorState = st; /* for the browser test */
     document.body.dataset.ready = "1";
   }
   start().catch((e) => { $("status").textContent = e.message; });
