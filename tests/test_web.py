@@ -352,3 +352,13 @@ def test_live_without_log_file_uses_a_private_one(tmp_path):
     finally:
         s.close()
     assert s.proc.returncode == 0
+
+
+def test_live_stream_says_ended_when_the_program_ends(tmp_path):
+    s = Server(["run", "--web", "127.0.0.1:0", "--", helper("web_tick"), "1.5"])
+    try:
+        ev, d = sse_events(s, "/api/stream?after=0", lambda ev, d: ev == "ended")
+        assert ev == "ended"
+        assert s.proc.wait(20) == 0
+    finally:
+        s.close()

@@ -36,6 +36,7 @@ static char token[33];
 static bool loopback, live;
 static volatile bool ended, stopping;
 static char *control_path; /* the control socket (unix) or NULL */
+static int sse_unended;	   /* streams that have not said "ended" yet (atomic) */
 
 struct req {
 	struct sbuf body;
@@ -339,7 +340,8 @@ struct sse {
 	size_t after;
 	struct sbuf out;
 	size_t pos;
-	bool sent_ended;
+	bool sent_ended, ended_pending;
+	bool counted; /* in sse_unended */
 	uint64_t last_send;
 };
 
@@ -364,6 +366,7 @@ static void sse_fill(struct sse *s)
 	if (ended && !s->sent_ended) {
 		sb_puts(&s->out, "event: ended\ndata: {}\n\n");
 		s->sent_ended = true;
+		s->ended_pending = true;
 	}
 }
 
@@ -377,13 +380,23 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 				n = max;
 			memcpy(buf, s->out.p + s->pos, n);
 			s->pos += n;
-			if (s->pos == s->out.len)
+			if (s->pos == s->out.len) {
 				s->pos = s->out.len = 0;
+				if (s->ended_pending && s->counted) {
+					__atomic_sub_fetch(&sse_unended, 1, __ATOMIC_SEQ_CST);
+					s->counted = s->ended_pending = false;
+				}
+			}
 			s->last_send = jv_now_ns();
 			return (ssize_t)n;
 		}
-		if (stopping)
+		if (stopping) {
+			if (ended && !s->sent_ended) {
+				sse_fill(s); /* the last records and "ended" */
+				continue;
+			}
 			return MHD_CONTENT_READER_END_OF_STREAM;
+		}
 		sse_fill(s);
 		if (s->out.len)
 			continue;
@@ -399,6 +412,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void sse_free(void *cls)
 {
 	struct sse *s = cls;
+	if (s->counted)
+		__atomic_sub_fetch(&sse_unended, 1, __ATOMIC_SEQ_CST);
 	sb_free(&s->out);
 	free(s);
 }
@@ -416,6 +431,8 @@ static enum MHD_Result stream(struct MHD_Connection *c)
 	pthread_mutex_unlock(&ilock);
 	s->after = after < 0 || (size_t)after > n ? n : (size_t)after;
 	s->last_send = jv_now_ns();
+	s->counted = true;
+	__atomic_add_fetch(&sse_unended, 1, __ATOMIC_SEQ_CST);
 	sb_printf(&s->out, "retry: 1000\nevent: hello\ndata: {\"records\":%zu,\"live\":%s}\n\n", n,
 		  live && !ended ? "true" : "false");
 	struct MHD_Response *r =
@@ -751,6 +768,12 @@ void web_stop(void)
 {
 	if (!daemon_)
 		return;
+	/* Let the open streams say "ended" (at most 1 s). */
+	for (int i = 0; i < 100 && ended && __atomic_load_n(&sse_unended, __ATOMIC_SEQ_CST) > 0;
+	     i++) {
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
 	stopping = true;
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;

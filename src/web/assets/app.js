@@ -391,6 +391,13 @@
       const es = new EventSource(q("/api/stream", { after: info.records }));
       let pending = 0;
       es.addEventListener("records", () => { if (!pending) pending = setTimeout(() => { pending = 0; update(); }, 150); });
+      es.onerror = () => {
+        /* the server went away (jvisor ended without --web-keep) */
+        setTimeout(() => get("/api/info").catch(() => {
+          es.close(); st.live = false; st.control = false; setStatus();
+          $("status").textContent = "disconnected";
+        }), 1500);
+      };
       es.addEventListener("ended", () => { st.live = false; st.ended = true; st.control = false; setStatus(); es.close(); tick = 0; update(); loadProcs(); });
     }
     window.addEventListener("resize", () => { render(); if (lastStats) rate(lastStats.per_second); });
