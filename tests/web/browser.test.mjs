@@ -92,6 +92,7 @@ try {
   check(true, "the table shows only the child's records");
   await page.click(`#tree .p[data-pid="${childPid}"]`);
   check((await page.inputValue("#f-pid")) === "", "a second click clears it");
+  await until(() => page.evaluate(() => !JSON.parse(window.jvisorState.filter).pid), "the pid filter is gone");
   await until(async () => { const p = await rowTexts(page, 3); return p.some((x) => !x.startsWith(childPid + "/")); }, "all processes again");
 
   // keyboard: focus the table, move and open
@@ -155,6 +156,30 @@ try {
   await vp.waitForTimeout(500);
   if (SHOTS) await vp.screenshot({ path: join(SHOTS, "web-view.png") });
   view.kill("SIGTERM");
+
+  /* ---- a big log: the virtual table jumps to the end and to the middle ---- */
+  const big = join(dir, "big.jsonl"), N = 200000, lines = [];
+  for (let i = 0; i < N; i++)
+    lines.push(JSON.stringify({ type: "syscall", ts: 1700000000 + i / 1000, pid: 9, tid: 9, comm: "big",
+      sysno: 39, name: "getpid", args: [], ret: i, errno: 0, errname: null, dur_us: 1 }));
+  writeFileSync(big, lines.join("\n") + "\n");
+  const bv = await serve(["view", big]);
+  const bp = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+  await bp.goto(`${bv.base}/`);
+  await bp.waitForSelector("body[data-ready='1']");
+  await bp.waitForSelector("#rows .r[data-seq]");
+  await bp.focus("#table");
+  await bp.keyboard.press("End");
+  await until(async () => (await rowTexts(bp, 1)).includes(String(N - 1)), "End shows the last record");
+  check(true, `End shows record ${N - 1} of a ${N}-record log`);
+  const t = Date.now();
+  await bp.$eval("#scroller", (el) => { el.scrollTop = el.scrollHeight / 2; });
+  const mid = await until(async () => {
+    const s = await rowTexts(bp, 1);
+    return s.length && s.every((x) => x !== "…") && +s[0] > N * 0.4 && +s[0] < N * 0.6 && +s[0];
+  }, "the middle rows", 5000);
+  check(Date.now() - t < 5000, `the middle of the log shows at once (record ${mid}, ${Date.now() - t} ms)`);
+  bv.kill("SIGTERM");
   console.log("all ok");
 } finally {
   await browser.close();
