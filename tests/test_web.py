@@ -362,3 +362,39 @@ def test_live_stream_says_ended_when_the_program_ends(tmp_path):
         assert s.proc.wait(20) == 0
     finally:
         s.close()
+
+
+def test_config_keys_and_text_format(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"web": "127.0.0.1:0", "command": [helper("web_tick"), "0.3"]}))
+    s = Server(["run", "-c", str(cfg)])
+    try:
+        assert s.proc.wait(30) == 0
+    finally:
+        s.close()
+    cfg.write_text(json.dumps({"web": 8080}))
+    r = subprocess.run([JVISOR, "run", "-c", str(cfg), "--", "true"], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode == 2 and "'web'" in r.stderr
+    r = subprocess.run([JVISOR, "run", "--web", "127.0.0.1:0", "--format", "text", "-o",
+                        str(tmp_path / "t.txt"), "--", "true"], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 2 and "JSON" in r.stderr
+
+
+def test_view_follows_a_growing_log(tmp_path):
+    log = tmp_path / "grow.jsonl"
+    facts = make_log(log, 50)
+    s = Server(["view", str(log)])
+    try:
+        assert s.get("/api/events?limit=0")[1]["records"] == facts["n"]
+        with open(log, "a") as f:
+            f.write('{"type":"syscall","ts":1700000001.0,"pid":5,"tid":5,"name":"getpid",')
+            f.flush()
+            # half a line is not a record yet
+            assert s.get("/api/events?limit=0")[1]["records"] == facts["n"]
+            f.write('"sysno":39,"args":[],"ret":5,"errno":0,"errname":null,"dur_us":1}\n')
+        st, j = s.get("/api/events?name=getpid")
+        assert j["total"] == 1 and j["events"][0]["ret"] == 5
+    finally:
+        s.close()
