@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -258,7 +259,20 @@ static bool host_ok(struct MHD_Connection *c)
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
 	if (!h)
 		return true;
-	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
+	if (!strcmp(h, "[::1]") || !strncmp(h, "[::1]:", 6))
+		return true;
+	char name[64];
+	size_t n = strcspn(h, ":");
+	if (n >= sizeof(name))
+		return false;
+	memcpy(name, h, n);
+	name[n] = 0;
+	if (h[n] == ':' && (!h[n + 1] || strspn(h + n + 1, "0123456789") != strlen(h + n + 1)))
+		return false;
+	struct in_addr a;
+	if (inet_pton(AF_INET, name, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return !strcasecmp(name, "localhost");
 }
 
 /* ---- the control socket ---- */
