@@ -389,6 +389,19 @@ def test_config_keys_and_text_format(tmp_path):
     assert r.returncode == 2 and "JSON" in r.stderr
 
 
+def test_view_other_and_invalid_lines(tmp_path):
+    log = tmp_path / "odd.jsonl"
+    log.write_text('{"type":"dropped","count":3,"total":3}\nnot json\n{}\n')
+    s = Server(["view", str(log)])
+    try:
+        st, j = s.get("/api/events")
+        assert [e["type"] for e in j["events"][:2]] == ["dropped", "invalid"]
+        assert j["events"][1]["line"] == "not json" and j["events"][2] == {"seq": 2}
+        assert s.get("/api/stats")[1]["invalid"] == 1
+    finally:
+        s.close()
+
+
 def test_view_follows_a_growing_log(tmp_path):
     log = tmp_path / "grow.jsonl"
     facts = make_log(log, 50)

@@ -159,6 +159,7 @@ static void index_line(struct web_index *x, uint64_t off, const char *s, size_t 
 	*r = (struct wi_rec){.off = off, .len = (uint32_t)len, .name = -1, .type = WT_OTHER};
 	json_t *j = json_loadb(s, len, JSON_ALLOW_NUL, NULL);
 	if (!j || !json_is_object(j)) {
+		r->flags |= WF_INVALID;
 		x->n_bad++;
 		json_decref(j);
 		return;
@@ -423,7 +424,7 @@ void wi_put_record(struct web_index *x, size_t n, struct sbuf *b)
 	size_t len;
 	const char *s = rec_line(x, n, &len);
 	sb_printf(b, "{\"seq\":%zu", n);
-	if (len >= 2 && s[0] == '{' && x->recs[n].type != WT_OTHER) {
+	if (len >= 2 && s[0] == '{' && !(x->recs[n].flags & WF_INVALID)) {
 		size_t i = 1;
 		while (i < len && isspace((unsigned char)s[i]))
 			i++;

@@ -29,7 +29,7 @@ enum wi_type {
 	WT__COUNT
 };
 
-enum { WF_ERROR = 1, WF_HOOKED = 2, WF_UNFINISHED = 4 };
+enum { WF_ERROR = 1, WF_HOOKED = 2, WF_UNFINISHED = 4, WF_INVALID = 8 };
 
 struct wi_rec {
 	uint64_t off;
