@@ -29,8 +29,13 @@ function serve(args) {
     setTimeout(() => reject(new Error("no address: " + err)), 20000);
   });
 }
+let passed = 0;
 function check(cond, what) {
-  if (!cond) throw new Error("failed: " + what);
+  if (!cond) {
+    console.log(`${passed} passed, 1 failed`);
+    throw new Error("failed: " + what);
+  }
+  passed++;
   console.log("ok - " + what);
 }
 const until = async (fn, what, ms = 15000) => {
@@ -180,7 +185,7 @@ try {
   }, "the middle rows", 5000);
   check(Date.now() - t < 5000, `the middle of the log shows at once (record ${mid}, ${Date.now() - t} ms)`);
   bv.kill("SIGTERM");
-  console.log("all ok");
+  console.log(`${passed} passed, 0 failed`);
 } finally {
   await browser.close();
   clearTimeout(kill);
