@@ -22,6 +22,40 @@ static void release_ctx(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
+int filter_ctx_new(scmp_filter_ctx *ctx, struct jv_error *e)
+{
+	*ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!*ctx)
+		return jv_err(e, ENOMEM, "seccomp_init");
+	/* Other ABIs are trapped too, so that int 0x80 or x32 cannot slip past a hook. */
+	int r;
+	if ((r = seccomp_arch_add(*ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
+		return jv_err(e, -r, "seccomp: cannot add the i386 ABI");
+	if ((r = seccomp_arch_add(*ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
+		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
+	return 0;
+}
+
+int filter_export(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len, struct jv_error *e)
+{
+	_cleanup_close_ int fd = memfd_create("jvisor-filter", MFD_CLOEXEC);
+	if (fd < 0)
+		return jv_err(e, errno, "memfd_create");
+	int r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return jv_err(e, -r, "seccomp_export_bpf");
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return jv_err(e, 0, "seccomp_export_bpf produced %lld bytes", (long long)size);
+	_cleanup_free_ struct sock_filter *buf = xmalloc((size_t)size);
+	if (pread(fd, buf, (size_t)size, 0) != size)
+		return jv_err(e, errno, "reading the exported filter");
+	*len = (size_t)size / sizeof(struct sock_filter);
+	*prog = steal_pointer(&buf);
+	return 0;
+}
+
 /* Syscalls that stop for the hooks or the log (RET_TRACE with JV_TRACE_DATA). */
 static bool trapped(int nr)
 {
@@ -33,15 +67,10 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 {
 	*prog = NULL;
 	*len = 0;
-	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx)
-		return jv_err(e, ENOMEM, "seccomp_init");
-	/* Other ABIs are trapped too, so that int 0x80 or x32 cannot slip past a hook. */
+	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = NULL;
+	if (filter_ctx_new(&ctx, e) < 0)
+		return -1;
 	int r;
-	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
-		return jv_err(e, -r, "seccomp: cannot add the i386 ABI");
-	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
-		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
 		bool trap = trapped(nr);
 		if (nr == __NR_clone) {
@@ -66,18 +95,9 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	/* The sandbox policy's denials (src/sandbox/policy.c). */
 	if (policy_add_rules(ctx, trapped, e) < 0)
 		return -1;
-	_cleanup_close_ int fd = memfd_create("jvisor-filter", MFD_CLOEXEC);
-	if (fd < 0)
-		return jv_err(e, errno, "memfd_create");
-	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
-		return jv_err(e, -r, "seccomp_export_bpf");
-	off_t size = lseek(fd, 0, SEEK_END);
-	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0)
-		return jv_err(e, 0, "seccomp_export_bpf produced %lld bytes", (long long)size);
-	_cleanup_free_ struct sock_filter *buf = xmalloc((size_t)size);
-	if (pread(fd, buf, (size_t)size, 0) != size)
-		return jv_err(e, errno, "reading the exported filter");
-	*len = (size_t)size / sizeof(struct sock_filter);
+	_cleanup_free_ struct sock_filter *buf = NULL;
+	if (filter_export(ctx, &buf, len, e) < 0)
+		return -1;
 	if (argrules_wrap(&buf, len, e) < 0)
 		return -1;
 	/* Other ABIs: only what is trapped reaches the rules (src/sandbox/policy.c). */

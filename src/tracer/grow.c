@@ -148,38 +148,6 @@ static uint64_t find_syscall_insn(pid_t pid)
 	return 0;
 }
 
-/* Some blocking calls fail with EINTR after a ptrace interrupt instead of
- * being restarted (signal(7)); as in stop.c, they are run again when no
- * signal the thread would take is pending. */
-static bool eintr_by_us(pid_t tid, const struct user_regs_struct *r)
-{
-	if ((int64_t)r->rax != -EINTR)
-		return false;
-	switch ((long)r->orig_rax) {
-	case SYS_rt_sigtimedwait:
-	case SYS_epoll_wait:
-	case SYS_epoll_pwait:
-	case SYS_epoll_pwait2:
-	case SYS_semop:
-	case SYS_semtimedop:
-	case SYS_io_getevents:
-		break;
-	default:
-		return false;
-	}
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	_cleanup_free_ char *st = NULL;
-	if (jv_read_file(path, &st) < 0)
-		return false;
-	const char *p = strstr(st, "\nSigPnd:"), *q = strstr(st, "\nShdPnd:"),
-		   *b = strstr(st, "\nSigBlk:");
-	if (!p || !q || !b)
-		return false;
-	uint64_t pend = strtoull(p + 9, NULL, 16) | strtoull(q + 9, NULL, 16);
-	return !(pend & ~strtoull(b + 9, NULL, 16));
-}
-
 /* Data to put below the stack pointer; build(buf, remote_addr, ctx) fills it. */
 struct blob {
 	size_t len;
@@ -220,7 +188,7 @@ static int inject_stopped(struct thread *t, int nr, const uint64_t args[6], cons
 		return jv_err(e, errno, "ptrace(PTRACE_GETREGS) of thread %d", (int)t->tid);
 	uint64_t site;
 	if ((int64_t)saved.orig_rax >= 0 &&
-	    (is_restart((int64_t)saved.rax) || eintr_by_us(t->tid, &saved))) {
+	    (is_restart((int64_t)saved.rax) || tracer_eintr_by_us(t->tid, &saved))) {
 		/* Interrupted in a blocking call: the kernel would restart it now. */
 		site = saved.rip - 2;
 		saved.rax = (int64_t)saved.rax == -516 ? (unsigned long long)SYS_restart_syscall
@@ -393,14 +361,10 @@ static void release_ctx(scmp_filter_ctx *ctx)
 /* A filter that traps the syscalls of add[] (every x86 ABI) and allows the rest. */
 static int build_filter(const bool *add, struct sock_filter **prog, size_t *len, struct jv_error *e)
 {
-	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx)
-		return jv_err(e, ENOMEM, "seccomp_init");
+	__attribute__((cleanup(release_ctx))) scmp_filter_ctx ctx = NULL;
+	if (filter_ctx_new(&ctx, e) < 0)
+		return -1;
 	int r;
-	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X86)) < 0 && r != -EEXIST)
-		return jv_err(e, -r, "seccomp: cannot add the i386 ABI");
-	if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
-		return jv_err(e, -r, "seccomp: cannot add the x32 ABI");
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
 		if (!add[nr])
 			continue;
@@ -411,21 +375,7 @@ static int build_filter(const bool *add, struct sock_filter **prog, size_t *len,
 				      name ? name : "?", nr);
 		}
 	}
-	_cleanup_close_ int fd = memfd_create("jvisor-filter", MFD_CLOEXEC);
-	if (fd < 0)
-		return jv_err(e, errno, "memfd_create");
-	if ((r = seccomp_export_bpf(ctx, fd)) < 0)
-		return jv_err(e, -r, "seccomp_export_bpf");
-	off_t size = lseek(fd, 0, SEEK_END);
-	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0 ||
-	    size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return jv_err(e, 0, "seccomp_export_bpf produced %lld bytes", (long long)size);
-	_cleanup_free_ struct sock_filter *buf = xmalloc((size_t)size);
-	if (pread(fd, buf, (size_t)size, 0) != size)
-		return jv_err(e, errno, "reading the exported filter");
-	*len = (size_t)size / sizeof(struct sock_filter);
-	*prog = steal_pointer(&buf);
-	return 0;
+	return filter_export(ctx, prog, len, e);
 }
 
 static const uint64_t seccomp_args[6] = {

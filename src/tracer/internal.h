@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <seccomp.h>
 #include <sys/user.h>
 
 #include "hooks/hooks.h"
@@ -52,3 +53,14 @@ void tlog_clone(struct thread *t, int event, pid_t child);
 void tlog_exec(struct thread *t, pid_t old_tid);
 void tlog_signal(struct thread *t, int sig);
 void tlog_exit(struct thread *t, pid_t tid, int status);
+
+/* The filter's common parts (filter.c, also used by grow.c): a libseccomp
+ * context that allows by default and covers every x86 ABI, and its export as
+ * a malloc'd BPF program of *len instructions (at most BPF_MAXINSNS). */
+int filter_ctx_new(scmp_filter_ctx *ctx, struct jv_error *e);
+int filter_export(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len, struct jv_error *e);
+
+/* Some blocking calls fail with EINTR after a ptrace interrupt instead of being
+ * restarted (signal(7)). True when r shows one of those and no signal the thread
+ * would take is pending, so jvisor's interrupt caused it (stop.c). */
+bool tracer_eintr_by_us(pid_t tid, const struct user_regs_struct *r);

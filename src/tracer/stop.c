@@ -85,12 +85,11 @@ static void hold(pid_t tid, bool listen, bool restart)
  * interrupt: they fail with EINTR although no signal came (signal(7), "after
  * a stop signal"). The thread is sent back into such a call when nothing else
  * could have interrupted it: no signal it would take is pending. */
-static bool eintr_by_us(pid_t tid)
+bool tracer_eintr_by_us(pid_t tid, const struct user_regs_struct *r)
 {
-	struct user_regs_struct r;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0 || (int64_t)r.rax != -EINTR)
+	if ((int64_t)r->rax != -EINTR)
 		return false;
-	switch ((long)r.orig_rax) {
+	switch ((long)r->orig_rax) {
 	case SYS_rt_sigtimedwait:
 	case SYS_epoll_wait:
 	case SYS_epoll_pwait:
@@ -113,6 +112,12 @@ static bool eintr_by_us(pid_t tid)
 		return false;
 	uint64_t pending = strtoull(p + 9, NULL, 16) | strtoull(q + 9, NULL, 16);
 	return !(pending & ~strtoull(b + 9, NULL, 16));
+}
+
+static bool eintr_by_us(pid_t tid)
+{
+	struct user_regs_struct r;
+	return ptrace(PTRACE_GETREGS, tid, 0, &r) == 0 && tracer_eintr_by_us(tid, &r);
 }
 
 static void restart_syscall_of(pid_t tid)
