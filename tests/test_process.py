@@ -404,8 +404,12 @@ def test_group_stop_and_continue(tmp_path, stopsig):
     hooks_file.write_text(hooks)
     out = tmp_path / "out"
     with open(out, "w") as f:
+        # A process group of its own with its parent (pytest) outside it, in the same
+        # session: not orphaned, so the kernel does not discard SIGTSTP (whatever
+        # runs the tests, even a setsid'd CI job).
         p = subprocess.Popen([JVISOR, "run", "-s", str(hooks_file), "--", helper("proc_basic"),
-                              "tticks", "30", "30"], stdout=f, stderr=subprocess.PIPE, text=True)
+                              "tticks", "30", "30"], stdout=f, stderr=subprocess.PIPE, text=True,
+                             process_group=0)
     try:
         pid = read_pid_line(out)
         assert wait_for(lambda: "tick 2" in out.read_text())
@@ -482,7 +486,8 @@ def test_sigtstp_default_action_stops(tmp_path):
     hooks_file.write_text(NOOP_HOOK)
     with open(out, "w") as f:
         p = subprocess.Popen([JVISOR, "run", "-s", str(hooks_file), "--", helper("proc_basic"),
-                              "tstp"], stdout=f, stderr=subprocess.PIPE, text=True)
+                              "tstp"], stdout=f, stderr=subprocess.PIPE, text=True,
+                             process_group=0)
     try:
         pid = read_pid_line(out)
         assert wait_stopped(pid, p.pid), task_states(pid)
