@@ -23,16 +23,6 @@ static int parse_full(const char *s)
 	return -1;
 }
 
-static long parse_size(const char *s, long min, long max)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	return v;
-}
-
 static void add_trace(struct run_log_options *o, const char *set)
 {
 	char *joined = o->trace ? xasprintf("%s,%s", o->trace, set) : xstrdup(set);
@@ -99,7 +89,7 @@ int log_option(struct run_log_options *o, int opt, const char *arg)
 		}
 		return 0;
 	case OPT_LOG_SOCKET_BUFFER:
-		if ((o->socket_buffer = parse_size(arg, 4096, 1L << 32)) < 0) {
+		if ((o->socket_buffer = jv_parse_long(arg, 4096, 1L << 32)) < 0) {
 			fprintf(stderr,
 				"jvisor run: --log-socket-buffer: '%s' is not a number of "
 				"bytes in 4096..4294967296\n",
@@ -108,7 +98,7 @@ int log_option(struct run_log_options *o, int opt, const char *arg)
 		}
 		return 0;
 	case OPT_STRING_LIMIT:
-		if ((o->string_limit = parse_size(arg, 1, 1L << 20)) < 0) {
+		if ((o->string_limit = jv_parse_long(arg, 1, 1L << 20)) < 0) {
 			fprintf(stderr,
 				"jvisor run: --string-limit: '%s' is not a number in "
 				"1..1048576\n",

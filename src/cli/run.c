@@ -40,12 +40,7 @@ int parse_failure_policy(const char *s)
 
 long parse_timeout_ms(const char *s)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > 3600000)
-		return -1;
-	return v;
+	return jv_parse_long(s, 1, 3600000);
 }
 
 void run_options_free(struct run_options *o)

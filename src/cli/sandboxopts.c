@@ -5,16 +5,6 @@
 
 #include "cli/cli.h"
 
-static long parse_long(const char *s, long min, long max)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	return v;
-}
-
 static long long parse_bytes(const char *s)
 {
 	char *end;
@@ -114,7 +104,7 @@ static int apply(struct sandbox_options *o, int opt, const char *arg, const char
 		return 0;
 	case OPT_SB_UID:
 	case OPT_SB_GID:
-		if ((v = parse_long(arg, 0, 65534)) < 0)
+		if ((v = jv_parse_long(arg, 0, 65534)) < 0)
 			return *msg = "must be a number in 0..65534", -1;
 		*(opt == OPT_SB_UID ? &o->uid : &o->gid) = v;
 		return 0;
@@ -129,7 +119,7 @@ static int apply(struct sandbox_options *o, int opt, const char *arg, const char
 		return 0;
 	case OPT_SB_WALL_TIME:
 	case OPT_SB_CPU_TIME:
-		if ((v = parse_long(arg, 1, 365L * 86400)) < 0)
+		if ((v = jv_parse_long(arg, 1, 365L * 86400)) < 0)
 			return *msg = "must be a whole number of seconds (1 or more)", -1;
 		*(opt == OPT_SB_WALL_TIME ? &o->wall_time : &o->cpu_time) = v;
 		return 0;
@@ -139,7 +129,7 @@ static int apply(struct sandbox_options *o, int opt, const char *arg, const char
 		o->memory = b;
 		return 0;
 	case OPT_SB_PIDS:
-		if ((v = parse_long(arg, 1, 4194304)) < 0)
+		if ((v = jv_parse_long(arg, 1, 4194304)) < 0)
 			return *msg = "must be a number of processes (1 or more)", -1;
 		o->pids = v;
 		return 0;

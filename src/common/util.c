@@ -97,6 +97,26 @@ int jv_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+long jv_parse_long(const char *s, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+bool jv_secret_eq(const char *given, const char *secret)
+{
+	if (!given || strlen(given) != strlen(secret))
+		return false;
+	unsigned char d = 0;
+	for (size_t i = 0; secret[i]; i++)
+		d |= (unsigned char)(given[i] ^ secret[i]);
+	return d == 0;
+}
+
 uint64_t jv_now_ns(void)
 {
 	struct timespec ts;

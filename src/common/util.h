@@ -65,3 +65,7 @@ ssize_t jv_read_file(const char *path, char **out);
 int jv_write_all(int fd, const void *buf, size_t n);
 /* Monotonic clock in nanoseconds. */
 uint64_t jv_now_ns(void);
+/* A whole decimal number in min..max, or -1 (for options and config values). */
+long jv_parse_long(const char *s, long min, long max);
+/* Compare a secret (a token) in time that does not depend on where it differs. */
+bool jv_secret_eq(const char *given, const char *secret);

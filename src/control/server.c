@@ -144,16 +144,6 @@ static json_t *ask_tracer(json_t *req)
 	return a ? a : proto_error("the sandbox has ended");
 }
 
-static bool token_ok(const char *t)
-{
-	if (!t || strlen(t) != strlen(token))
-		return false;
-	unsigned char d = 0;
-	for (size_t i = 0; token[i]; i++)
-		d |= (unsigned char)(t[i] ^ token[i]);
-	return d == 0;
-}
-
 /* Append to a client's pending output; what was already sent is dropped first. */
 static void out_append(struct client *c, const void *data, size_t n)
 {
@@ -219,7 +209,7 @@ static json_t *answer_request(struct client *c, json_t *req)
 {
 	if (is_tcp && !control_opts.no_token && !c->authed) {
 		json_t *t = json_object_get(req, "token");
-		if (!token_ok(json_string_value(t))) {
+		if (!jv_secret_eq(json_string_value(t), token)) {
 			c->close_after = true;
 			return proto_error("refused: missing or wrong token (the token file was "
 					   "printed when the sandbox started)");
@@ -590,10 +580,7 @@ static int open_unix(const char *path, struct jv_error *e)
 
 static int parse_port(const char *s)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	return errno || end == s || *end || v < 0 || v > 65535 ? -1 : (int)v;
+	return (int)jv_parse_long(s, 0, 65535);
 }
 
 static int open_tcp(const char *hostport, struct jv_error *e)

@@ -363,10 +363,7 @@ BINDING(acc_munmap)
 	return JSValueMakeNull(ctx);
 }
 
-static const struct {
-	const char *name;
-	JSObjectCallAsFunctionCallback fn;
-} table[] = {
+static const struct js_binding table[] = {
     {"print", acc_print},
     {"logJson", acc_log_json},
     {"readBytes", acc_read_bytes},
@@ -377,14 +374,19 @@ static const struct {
     {"munmap", acc_munmap},
 };
 
+void js_bind_table(JSContextRef ctx, JSObjectRef obj, const struct js_binding *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		JSStringRef name = JSStringCreateWithUTF8CString(t[i].name);
+		JSObjectSetProperty(ctx, obj, name,
+				    JSObjectMakeFunctionWithCallback(ctx, name, t[i].fn),
+				    kJSPropertyAttributeDontDelete, NULL);
+		JSStringRelease(name);
+	}
+}
+
 void js_bind_accessors(JSContextRef ctx, JSObjectRef obj)
 {
-	for (size_t i = 0; i < JV_ARRAY_SIZE(table); i++) {
-		JSStringRef n = JSStringCreateWithUTF8CString(table[i].name);
-		JSObjectSetProperty(ctx, obj, n,
-				    JSObjectMakeFunctionWithCallback(ctx, n, table[i].fn),
-				    kJSPropertyAttributeDontDelete, NULL);
-		JSStringRelease(n);
-	}
+	js_bind_table(ctx, obj, table, JV_ARRAY_SIZE(table));
 	js_bind_proc_accessors(ctx, obj);
 }

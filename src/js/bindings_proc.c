@@ -647,10 +647,7 @@ BINDING(acc_get_exe_info)
 	return o;
 }
 
-static const struct {
-	const char *name;
-	JSObjectCallAsFunctionCallback fn;
-} table[] = {
+static const struct js_binding table[] = {
     {"getArgv", acc_get_argv},
     {"getEnvs", acc_get_envs},
     {"getCwd", acc_get_cwd},
@@ -677,11 +674,5 @@ static const struct {
 
 void js_bind_proc_accessors(JSContextRef ctx, JSObjectRef obj)
 {
-	for (size_t i = 0; i < JV_ARRAY_SIZE(table); i++) {
-		JSStringRef n = JSStringCreateWithUTF8CString(table[i].name);
-		JSObjectSetProperty(ctx, obj, n,
-				    JSObjectMakeFunctionWithCallback(ctx, n, table[i].fn),
-				    kJSPropertyAttributeDontDelete, NULL);
-		JSStringRelease(n);
-	}
+	js_bind_table(ctx, obj, table, JV_ARRAY_SIZE(table));
 }

@@ -29,6 +29,13 @@ char *js_display(JSContextRef ctx, JSValueRef v);
 void js_set_prop(JSContextRef ctx, JSObjectRef o, const char *name, JSValueRef v);
 JSValueRef js_get_prop(JSContextRef ctx, JSObjectRef o, const char *name);
 
+/* A declarative table of native functions, installed on an object. */
+struct js_binding {
+	const char *name;
+	JSObjectCallAsFunctionCallback fn;
+};
+void js_bind_table(JSContextRef ctx, JSObjectRef obj, const struct js_binding *t, size_t n);
+
 /* Accessor bindings (bindings.c): fill obj with the native accessors. */
 void js_bind_accessors(JSContextRef ctx, JSObjectRef obj);
 /* The process accessors (bindings_proc.c), called by js_bind_accessors(). */

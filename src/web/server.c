@@ -231,12 +231,7 @@ bad:
 
 static bool token_eq(const char *t)
 {
-	if (!t || strlen(t) != strlen(token))
-		return false;
-	unsigned char d = 0;
-	for (size_t i = 0; token[i]; i++)
-		d |= (unsigned char)(t[i] ^ token[i]);
-	return d == 0;
+	return jv_secret_eq(t, token);
 }
 
 static bool header_token(struct MHD_Connection *c)
