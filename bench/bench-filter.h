@@ -13,7 +13,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static inline int bench_install_filter(int nr, unsigned hit)
+/* Returns the new listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER in flags. */
+static inline int bench_install_filter_flags(int nr, unsigned hit, unsigned flags)
 {
 	struct sock_filter insns[] = {
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
@@ -27,7 +28,12 @@ static inline int bench_install_filter(int nr, unsigned hit)
 	struct sock_fprog prog = {.len = sizeof(insns) / sizeof(insns[0]), .filter = insns};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+static inline int bench_install_filter(int nr, unsigned hit)
+{
+	return bench_install_filter_flags(nr, hit, 0);
 }
 
 #endif

@@ -15,6 +15,7 @@
 struct run_callback {
 	int sysno;
 	enum hook_phase phase;
+	enum hook_mode mode; /* "mode": "ptrace" (default) or "notify" */
 	char *source, *entry, *where;
 	struct hook_filter filter; /* "args" (hookargs.c); n == 0: none */
 };

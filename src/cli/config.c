@@ -55,6 +55,15 @@ static int load_callbacks(const char *path, json_t *arr, struct run_options *o, 
 			} else if (!strcmp(key, "args")) {
 				if (config_hook_args(path, i, v, &c.filter, e) < 0)
 					return -1;
+			} else if (!strcmp(key, "mode")) {
+				const char *m = json_string_value(v);
+				if (m && !strcmp(m, "notify"))
+					c.mode = HOOK_MODE_NOTIFY;
+				else if (!m || strcmp(m, "ptrace"))
+					return jv_err(e, 0,
+						      "%s: callbacks[%zu].mode must be \"ptrace\" "
+						      "or \"notify\"",
+						      path, i);
 			} else if (!strcmp(key, "source") || !strcmp(key, "entry-point")) {
 				if (!json_is_string(v))
 					return jv_err(e, 0,
@@ -64,7 +73,7 @@ static int load_callbacks(const char *path, json_t *arr, struct run_options *o, 
 				return jv_err(
 				    e, 0,
 				    "%s: callbacks[%zu]: unknown key '%s' (expected sysno, "
-				    "type, source, entry-point, args)",
+				    "type, source, entry-point, args, mode)",
 				    path, i, key);
 			}
 		}

@@ -80,7 +80,8 @@ static int load_hooks(const struct run_options *o, struct jv_error *e)
 	hooks_set_fail_closed(o->fail_closed == 1);
 	for (size_t i = 0; i < o->n_callbacks; i++) {
 		const struct run_callback *c = &o->callbacks[i];
-		int id = js_add_callback(c->sysno, c->phase, c->source, c->entry, c->where, e);
+		int id =
+		    js_add_callback(c->sysno, c->phase, c->mode, c->source, c->entry, c->where, e);
 		if (id < 0)
 			return -1;
 		if (c->filter.n && hooks_set_filter((unsigned)id, &c->filter, e) < 0)

@@ -5,6 +5,7 @@
 #include "common/util.h"
 
 static struct hook *lists[SYS_NR_MAX][2];
+static bool notify_locked[SYS_NR_MAX];
 static const struct hook_engine_ops *engine;
 static bool fail_closed;
 static unsigned next_id = 1, count, generation;
@@ -27,14 +28,27 @@ void hooks_set_fail_closed(bool closed)
 	fail_closed = closed;
 }
 
-int hooks_add(int sysno, enum hook_phase phase, void *fn, const char *where, struct jv_error *e)
+int hooks_add(int sysno, enum hook_phase phase, enum hook_mode mode, void *fn, const char *where,
+	      struct jv_error *e)
 {
 	if (sysno < 0 || sysno >= SYS_NR_MAX)
 		return jv_err(e, 0, "syscall number %d out of range 0..%d", sysno, SYS_NR_MAX - 1);
+	if (mode == HOOK_MODE_NOTIFY && phase == HOOK_AFTER)
+		return jv_err(e, 0,
+			      "notify mode has no after-hooks: the result of a call is seen only "
+			      "at a ptrace stop (use mode \"ptrace\")");
+	if (mode != HOOK_MODE_NOTIFY && notify_locked[sysno]) {
+		const char *name = sys_name(sysno);
+		return jv_err(e, 0,
+			      "%s is served by seccomp notification since the program started: "
+			      "only notify-mode before-hooks can be added to it now",
+			      name ? name : "this syscall");
+	}
 	struct hook *h = xcalloc(1, sizeof(*h));
 	h->id = next_id++;
 	h->sysno = sysno;
 	h->phase = phase;
+	h->mode = mode;
 	h->fn = fn;
 	h->where = xstrdup(where ? where : "?");
 	struct hook **p = &lists[sysno][phase];
@@ -80,6 +94,22 @@ int hooks_remove(int sysno, int phase)
 	return removed;
 }
 
+void hooks_lock_notify(int sysno)
+{
+	if (sysno >= 0 && sysno < SYS_NR_MAX)
+		notify_locked[sysno] = true;
+}
+
+bool hooks_notify_only(int sysno)
+{
+	if (sysno < 0 || sysno >= SYS_NR_MAX || lists[sysno][HOOK_AFTER])
+		return false;
+	for (struct hook *h = lists[sysno][HOOK_BEFORE]; h; h = h->next)
+		if (h->mode != HOOK_MODE_NOTIFY)
+			return false;
+	return lists[sysno][HOOK_BEFORE] != NULL;
+}
+
 bool hooks_wanted(int sysno, enum hook_phase phase)
 {
 	return sysno >= 0 && sysno < SYS_NR_MAX && lists[sysno][phase] != NULL;
@@ -120,6 +150,22 @@ static void report(struct hook *h, const struct hook_event *ev, const struct hoo
 		fail_closed ? "the syscall fails with EPERM" : "the syscall proceeds unchanged");
 }
 
+/* Count and report a failure of h; true when the failure policy ends the chain. */
+static bool fail(struct hook *h, const struct hook_event *ev, struct hook_verdict *v,
+		 const struct hook_failure *f)
+{
+	h->failures++;
+	total_failures++;
+	report(h, ev, f);
+	if (!fail_closed)
+		return false;
+	v->result_set = true;
+	v->raw = -EPERM;
+	if (ev->phase == HOOK_BEFORE)
+		v->skip = true;
+	return true;
+}
+
 void hooks_run(struct hook_event *ev, struct hook_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -132,16 +178,19 @@ void hooks_run(struct hook_event *ev, struct hook_verdict *v)
 		struct hook_failure f = {{0}, {0}};
 		h->calls++;
 		if (engine->call(h, ev, &r, &f) < 0) {
-			h->failures++;
-			total_failures++;
-			report(h, ev, &f);
-			if (fail_closed) {
-				v->result_set = true;
-				v->raw = -EPERM;
-				if (ev->phase == HOOK_BEFORE)
-					v->skip = true;
+			if (fail(h, ev, v, &f))
 				return;
-			}
+			continue;
+		}
+		if (r.args_set && h->mode == HOOK_MODE_NOTIFY) {
+			int i = __builtin_ctz(r.args_set);
+			snprintf(f.where, sizeof(f.where), "%s", h->where);
+			snprintf(f.msg, sizeof(f.msg),
+				 "a notify-mode hook cannot change arguments (it returned argument "
+				 "%d); use mode \"ptrace\"",
+				 i);
+			if (fail(h, ev, v, &f))
+				return;
 			continue;
 		}
 		if (ev->phase == HOOK_BEFORE) {

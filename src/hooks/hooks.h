@@ -16,6 +16,13 @@
 
 enum hook_phase { HOOK_BEFORE = 0, HOOK_AFTER = 1 };
 
+/* How a hook is served (docs/hooks.md, "Notify mode"). A notify-mode hook may
+ * read, skip the call with a result or let it run; it may not change arguments
+ * and has no after phase. It is served through seccomp user notification when
+ * every hook of its syscall is notify-mode and nothing else must stop there,
+ * else at a ptrace stop with the same rules. */
+enum hook_mode { HOOK_MODE_PTRACE = 0, HOOK_MODE_NOTIFY = 1 };
+
 struct hook {
 	unsigned id;
 	int sysno; /* native number */
@@ -23,6 +30,7 @@ struct hook {
 	void *fn;    /* engine handle (owned by the engine) */
 	char *where; /* "file.js:12": where the hook was registered */
 	unsigned long calls, failures;
+	enum hook_mode mode;
 	struct hook_filter *filter; /* NULL: every call (argfilter.h) */
 	bool covered;		    /* in the seccomp filter the program has (argrules.c) */
 	struct hook *next;	    /* same syscall and phase, registration order */
@@ -37,8 +45,10 @@ struct hook_event {
 	uint64_t args[6]; /* raw register values (i386: zero-extended) */
 	int64_t ret;	  /* after: -1 on failure, else the value */
 	int err;	  /* after: errno, 0 on success */
-	void **local;	  /* the thread's slot for engine per-thread state */
-	void *thread;	  /* the tracer's thread (for accessors) */
+	void **local;	  /* the thread's slot for engine per-thread state (may be NULL) */
+	void *thread;	  /* the tracer's thread, stopped by ptrace (accessors); NULL
+			     when served by a seccomp notification */
+	bool notified;	  /* served by a seccomp notification (no ptrace stop) */
 };
 
 /* What the hooks decided. */
@@ -72,9 +82,16 @@ void hooks_set_engine(const struct hook_engine_ops *ops);
 /* fail_closed: a failed hook makes the syscall fail with EPERM. */
 void hooks_set_fail_closed(bool fail_closed);
 
-/* Register fn; takes ownership of the engine handle. Returns the hook id (> 0)
- * or -1 with *e filled (bad syscall number). */
-int hooks_add(int sysno, enum hook_phase phase, void *fn, const char *where, struct jv_error *e);
+/* Register fn; takes ownership of the engine handle only on success. Returns
+ * the hook id (> 0) or -1 with *e filled: bad syscall number, a notify-mode
+ * after-hook, or a ptrace-mode hook on a syscall served by notification. */
+int hooks_add(int sysno, enum hook_phase phase, enum hook_mode mode, void *fn, const char *where,
+	      struct jv_error *e);
+/* The program's filter sends sysno to the notification listener: from now on
+ * only notify-mode before-hooks can be added to it (src/tracer/notify.c). */
+void hooks_lock_notify(int sysno);
+/* Can every hook of sysno (and any added later) be served by notification? */
+bool hooks_notify_only(int sysno);
 /* Remove hooks of (sysno, phase); phase -1 = both; sysno -1 = every hook.
  * Returns how many were removed. */
 int hooks_remove(int sysno, int phase);

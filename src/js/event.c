@@ -1,5 +1,5 @@
 /* The event object hooks get as `this`, as their seventh argument and as the
- * global `args`: {sysno, name, pid, tid, phase, abi, ret, errno, arg0..arg5}.
+ * global `args`: {sysno, name, pid, tid, phase, abi, mode, ret, errno, arg0..arg5}.
  * Fields are computed when read, so an unused event costs one allocation. */
 #include "common/util.h"
 #include "js/internal.h"
@@ -30,6 +30,7 @@ GETTER(pid, JSValueMakeNumber(ctx, ev->pid))
 GETTER(tid, JSValueMakeNumber(ctx, ev->tid))
 GETTER(phase, js_str(ctx, ev->phase == HOOK_BEFORE ? "before" : "after"))
 GETTER(abi, js_str(ctx, sys_abi_name(ev->abi)))
+GETTER(mode, js_str(ctx, ev->notified ? "notify" : "ptrace"))
 GETTER(ret, ev->phase == HOOK_AFTER ? js_num64(ctx, (uint64_t)ev->ret) : JSValueMakeUndefined(ctx))
 GETTER(errno, ev->phase == HOOK_AFTER ? JSValueMakeNumber(ctx, ev->err) : JSValueMakeUndefined(ctx))
 GETTER(arg0, js_num64(ctx, ev->args[0]))
@@ -56,6 +57,7 @@ static JSClassRef event_class(void)
 	    {"tid", get_tid, NULL, kJSPropertyAttributeReadOnly},
 	    {"phase", get_phase, NULL, kJSPropertyAttributeReadOnly},
 	    {"abi", get_abi, NULL, kJSPropertyAttributeReadOnly},
+	    {"mode", get_mode, NULL, kJSPropertyAttributeReadOnly},
 	    {"ret", get_ret, NULL, kJSPropertyAttributeReadOnly},
 	    {"errno", get_errno, NULL, kJSPropertyAttributeReadOnly},
 	    {"arg0", get_arg0, NULL, kJSPropertyAttributeReadOnly},

@@ -1,5 +1,5 @@
 /* The options object of AddHookBefore/AddHookAfter: {args: {INDEX: VALUE or
- * {value, mask, op}}, mode: "ptrace"}. */
+ * {value, mask, op}}, mode: "ptrace" or "notify"}. */
 #include "js/hookopts.h"
 
 #include "common/util.h"
@@ -92,9 +92,11 @@ static bool index_key(const char *k, long *idx)
 	return true;
 }
 
-int js_hook_opts(JSContextRef ctx, JSValueRef opts, struct hook_filter *f, struct jv_error *e)
+int js_hook_opts(JSContextRef ctx, JSValueRef opts, struct hook_filter *f, enum hook_mode *mode,
+		 struct jv_error *e)
 {
 	memset(f, 0, sizeof(*f));
+	*mode = HOOK_MODE_PTRACE;
 	if (!opts || JSValueIsUndefined(ctx, opts) || JSValueIsNull(ctx, opts))
 		return 0;
 	JSObjectRef o = NULL;
@@ -135,11 +137,10 @@ int js_hook_opts(JSContextRef ctx, JSValueRef opts, struct hook_filter *f, struc
 			JSPropertyNameArrayRelease(an);
 		} else if (!strcmp(k, "mode")) {
 			_cleanup_free_ char *m = JSValueIsString(ctx, v) ? js_cstr(ctx, v) : NULL;
-			if (!m || strcmp(m, "ptrace"))
-				rc = jv_err(
-				    e, 0,
-				    "options.mode: only \"ptrace\" is supported (notify mode "
-				    "is not implemented yet)");
+			if (m && !strcmp(m, "notify"))
+				*mode = HOOK_MODE_NOTIFY;
+			else if (!m || strcmp(m, "ptrace"))
+				rc = jv_err(e, 0, "options.mode must be \"ptrace\" or \"notify\"");
 		} else {
 			rc = jv_err(e, 0, "options: unknown key '%s' (expected args, mode)", k);
 		}

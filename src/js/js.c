@@ -26,8 +26,22 @@ JSObjectRef js_current_obj;
 static JSContextGroupRef group;
 static unsigned timeout_ms;
 static bool timed_out;
-/* Object.keys as it was before any script ran: lists a hook result's keys. */
-static JSObjectRef object_keys;
+/* Calls a hook and lists its result's keys in the same entry into the VM (each
+ * entry reads the thread's CPU clock for the time limit, about 1 us here):
+ * invoke(fn, event, a0..a5) -> undefined (no change) or [result, keys] or
+ * [result, null, exception] when listing the keys threw (a Proxy). Built with
+ * Reflect.apply and Object.keys as they were before any script ran. */
+static JSObjectRef invoke;
+static const char invoke_src[] =
+    "(function () {\n"
+    "  'use strict';\n"
+    "  const apply = Reflect.apply, keys = Object.keys;\n"
+    "  return function invoke(fn, ev, a0, a1, a2, a3, a4, a5) {\n"
+    "    const r = apply(fn, ev, [a0, a1, a2, a3, a4, a5, ev]);\n"
+    "    if (r === null || typeof r !== 'object') return undefined;\n"
+    "    try { return [r, keys(r)]; } catch (e) { return [r, null, e]; }\n"
+    "  };\n"
+    "})()";
 
 /* The seed's API surface, built in JS over the natives so registration can
  * record the caller's file:line from the stack. */
@@ -96,12 +110,13 @@ static JSValueRef native_add_hook(JSContextRef ctx, JSObjectRef fn, JSObjectRef 
 	_cleanup_free_ char *where = js_cstr(ctx, argv[3]);
 	struct jv_error e;
 	struct hook_filter filter;
-	if (js_hook_opts(ctx, argc > 4 ? argv[4] : NULL, &filter, &e) < 0) {
+	enum hook_mode mode;
+	if (js_hook_opts(ctx, argc > 4 ? argv[4] : NULL, &filter, &mode, &e) < 0) {
 		*exc = js_make_error(ctx, 0, "%s: %s", api, e.msg);
 		return NULL;
 	}
 	JSValueProtect(ctx, f);
-	int id = hooks_add(sysno, (enum hook_phase)phase, (void *)f, where, &e);
+	int id = hooks_add(sysno, (enum hook_phase)phase, mode, (void *)f, where, &e);
 	if (id < 0) {
 		JSValueUnprotect(ctx, f);
 		*exc = js_make_error(ctx, 0, "%s: %s", api, e.msg);
@@ -201,23 +216,23 @@ static bool int_key(const char *k, long *idx)
 	return true;
 }
 
-static int parse_result(JSValueRef r, const struct hook *h, const struct hook_event *ev,
+/* out: invoke()'s value (see invoke_src). */
+static int parse_result(JSValueRef out, const struct hook *h, const struct hook_event *ev,
 			struct hook_verdict *res, struct hook_failure *f)
 {
-	if (!r || !JSValueIsObject(js_ctx, r))
-		return 0; /* undefined, null, primitives: no change */
-	JSObjectRef o = JSValueToObject(js_ctx, r, NULL);
-	if (JSObjectIsFunction(js_ctx, o))
-		return 0;
+	if (!out || !JSValueIsObject(js_ctx, out))
+		return 0; /* undefined, null, primitives, functions: no change */
+	JSObjectRef pair = JSValueToObject(js_ctx, out, NULL);
+	JSObjectRef o =
+	    JSValueToObject(js_ctx, JSObjectGetPropertyAtIndex(js_ctx, pair, 0, NULL), NULL);
+	JSValueRef kv = JSObjectGetPropertyAtIndex(js_ctx, pair, 1, NULL);
 	const char *kind = ev->phase == HOOK_BEFORE ? "before" : "after";
-	/* Not JSObjectCopyPropertyNames: it has no exception out-parameter, and an
-	 * exception it raises (a Proxy's ownKeys trap) would fail the next call. */
 	JSValueRef exc = NULL;
-	JSValueRef kv = JSObjectCallAsFunction(js_ctx, object_keys, NULL, 1, &r, &exc);
-	if (exc || !kv || !JSValueIsObject(js_ctx, kv)) {
+	if (!o || !kv || !JSValueIsObject(js_ctx, kv)) {
 		char msg[512] = "no key list";
-		if (exc)
-			js_exception_info(js_ctx, exc, NULL, 0, msg, sizeof(msg));
+		JSValueRef e = JSObjectGetPropertyAtIndex(js_ctx, pair, 2, NULL);
+		if (e && !JSValueIsUndefined(js_ctx, e))
+			js_exception_info(js_ctx, e, NULL, 0, msg, sizeof(msg));
 		return result_error(f, h->where, "bad %s-hook result: listing its keys threw: %s",
 				    kind, msg);
 	}
@@ -314,17 +329,18 @@ static int call_hook(struct hook *h, struct hook_event *ev, struct hook_verdict 
 		     struct hook_failure *f)
 {
 	JSObjectRef evobj = js_make_event(js_ctx, ev);
-	JSValueRef argv[7];
+	JSValueRef argv[8];
+	argv[0] = (JSObjectRef)h->fn;
+	argv[1] = evobj;
 	for (int i = 0; i < 6; i++)
-		argv[i] = js_num64(js_ctx, ev->args[i]);
-	argv[6] = evobj;
+		argv[2 + i] = js_num64(js_ctx, ev->args[i]);
 	struct hook_event *saved = js_current;
 	JSObjectRef saved_obj = js_current_obj;
 	js_current = ev;
 	js_current_obj = evobj;
 	JSValueRef exc = NULL;
 	timed_out = false;
-	JSValueRef r = JSObjectCallAsFunction(js_ctx, (JSObjectRef)h->fn, evobj, 7, argv, &exc);
+	JSValueRef r = JSObjectCallAsFunction(js_ctx, invoke, NULL, 8, argv, &exc);
 	js_current = saved;
 	js_current_obj = saved_obj;
 	if (exc) {
@@ -393,11 +409,11 @@ int js_init(const struct js_options *o, struct jv_error *e)
 		js_exception_info(ctx, exc, NULL, 0, msg, sizeof(msg));
 		return jv_err(e, 0, "internal error: bootstrap: %s", msg);
 	}
-	JSValueRef keys;
-	if (evaluate("Object.keys", "jvisor:bootstrap", 1, &keys, e) < 0)
+	JSValueRef inv;
+	if (evaluate(invoke_src, "jvisor:invoke", 1, &inv, e) < 0)
 		return jv_err_prefix(e, "internal error");
-	object_keys = JSValueToObject(ctx, keys, NULL);
-	JSValueProtect(ctx, object_keys);
+	invoke = JSValueToObject(ctx, inv, NULL);
+	JSValueProtect(ctx, invoke);
 	hooks_set_engine(&ops);
 	return 0;
 }
@@ -423,8 +439,8 @@ int js_load_file(const char *path, struct jv_error *e)
 	return evaluate(src, path, 1, NULL, e);
 }
 
-int js_add_callback(int sysno, enum hook_phase phase, const char *source, const char *entry,
-		    const char *where, struct jv_error *e)
+int js_add_callback(int sysno, enum hook_phase phase, enum hook_mode mode, const char *source,
+		    const char *entry, const char *where, struct jv_error *e)
 {
 	JSValueRef v = NULL;
 	if (evaluate(source, where, 1, &v, e) < 0)
@@ -440,7 +456,7 @@ int js_add_callback(int sysno, enum hook_phase phase, const char *source, const 
 			      where, entry ? entry : "(script value)");
 	JSObjectRef f = JSValueToObject(js_ctx, v, NULL);
 	JSValueProtect(js_ctx, f);
-	int id = hooks_add(sysno, phase, (void *)f, where, e);
+	int id = hooks_add(sysno, phase, mode, (void *)f, where, e);
 	if (id < 0) {
 		JSValueUnprotect(js_ctx, f);
 		return jv_err_prefix(e, "%s", where);
@@ -452,9 +468,9 @@ void js_shutdown(void)
 {
 	hooks_remove(-1, -1);
 	hooks_set_engine(NULL);
-	if (js_ctx && object_keys)
-		JSValueUnprotect(js_ctx, object_keys);
-	object_keys = NULL;
+	if (js_ctx && invoke)
+		JSValueUnprotect(js_ctx, invoke);
+	invoke = NULL;
 	if (js_ctx)
 		JSGlobalContextRelease(js_ctx);
 	if (group)

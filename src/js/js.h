@@ -19,8 +19,8 @@ int js_load_source(const char *src, const char *url, int line, struct jv_error *
 /* A seed config callback: run source, then register the function named entry
  * (or the script's value when entry is NULL) for (sysno, phase). Returns the
  * hook id (> 0) or -1. */
-int js_add_callback(int sysno, enum hook_phase phase, const char *source, const char *entry,
-		    const char *where, struct jv_error *e);
+int js_add_callback(int sysno, enum hook_phase phase, enum hook_mode mode, const char *source,
+		    const char *entry, const char *where, struct jv_error *e);
 /* Run source sent through the control socket (src/js/eval.c): *json gets its
  * final value as JSON text (malloc'd), NULL when it has none (undefined, a
  * function); errors carry url:line and a time limit overrun says so. */

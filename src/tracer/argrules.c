@@ -47,8 +47,8 @@ static const enum scmp_compare scmp_op[] = {
     [ARGCMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 };
 
-/* One RET_TRACE rule: the comparisons of f, all of them. */
-static int add_rule(scmp_filter_ctx ctx, int nr, const struct hook_filter *f)
+/* One rule (RET_TRACE or RET_USER_NOTIF): the comparisons of f, all of them. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t action, int nr, const struct hook_filter *f)
 {
 	struct scmp_arg_cmp c[6];
 	for (unsigned i = 0; i < f->n; i++) {
@@ -61,26 +61,26 @@ static int add_rule(scmp_filter_ctx ctx, int nr, const struct hook_filter *f)
 			c[i].datum_a = a->value;
 		}
 	}
-	int r = seccomp_rule_add_array(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, f->n, c);
+	int r = seccomp_rule_add_array(ctx, action, nr, f->n, c);
 	return r == -EEXIST ? 0 : r;
 }
 
-int argrules_add(void *scmp_ctx, int nr)
+int argrules_add(void *scmp_ctx, int nr, uint32_t action)
 {
 	scmp_filter_ctx ctx = scmp_ctx;
 	bool f = can_filter(nr);
 	filtered[nr] = f;
 	if (!f)
-		return seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
+		return seccomp_rule_add(ctx, action, nr, 0);
 	/* First in the program: a filtered-out call runs the BPF on every call
 	 * (the kernel's per-syscall allow cache cannot skip it). */
 	int r = seccomp_syscall_priority(ctx, nr, 255);
 	if (r == 0 && log_wants(nr))
-		r = add_rule(ctx, nr, log_trace_args());
+		r = add_rule(ctx, action, nr, log_trace_args());
 	for (int ph = 0; ph < 2 && r == 0; ph++)
 		for (struct hook *h = hooks_first(nr, (enum hook_phase)ph); h && r == 0;
 		     h = h->next)
-			r = add_rule(ctx, nr, h->filter);
+			r = add_rule(ctx, action, nr, h->filter);
 	return r;
 }
 

@@ -11,11 +11,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
-/* Add the rules of trapped syscall nr to the libseccomp context; 0 or -errno. */
-int argrules_add(void *scmp_ctx, int nr);
+/* Add the rules of trapped syscall nr to the libseccomp context, returning
+ * action (SCMP_ACT_TRACE or SCMP_ACT_NOTIFY); 0 or -errno. */
+int argrules_add(void *scmp_ctx, int nr, uint32_t action);
 /* After the program is built: note what it traps; put the i386/x32 prefix in front of it. */
 struct sock_filter;
 int argrules_wrap(struct sock_filter **prog, size_t *len, struct jv_error *e);

@@ -1,7 +1,7 @@
 /* The seccomp filter: RET_TRACE for hooked and logged syscalls (every x86 ABI),
- * allow the rest. It is installed even when nothing is hooked, because it also
- * keeps the program from creating children the supervisor would not trace:
- * clone with CLONE_UNTRACED fails with EPERM, and clone3 (whose flags live in
+ * RET_USER_NOTIF for those served in notify mode (notify.c), allow the rest. It is installed even
+ * when nothing is hooked, because it also keeps the program from creating children the supervisor
+ * would not trace: clone with CLONE_UNTRACED fails with EPERM, and clone3 (whose flags live in
  * memory) is trapped so the tracer can check them (src/tracer/loop.c). */
 #include <errno.h>
 #include <asm/unistd.h>
@@ -56,11 +56,13 @@ int filter_export(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len, s
 	return 0;
 }
 
-/* Syscalls that stop for the hooks or the log (RET_TRACE with JV_TRACE_DATA). */
+/* Syscalls that stop for the hooks or the log (RET_TRACE with JV_TRACE_DATA),
+ * or go to the notification listener (notify.c; execve then stops so that
+ * jvisor can take the listener). */
 static bool trapped(int nr)
 {
 	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || log_wants(nr) ||
-	       nr == __NR_clone3;
+	       nr == __NR_clone3 || (nr == __NR_execve && notify_pending_adopt());
 }
 
 int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
@@ -82,7 +84,10 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 				    ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, 0));
 		} else if (trap) {
-			r = argrules_add(ctx, nr); /* argument filters of hooks, if any */
+			/* With the argument filters of its hooks, if any. */
+			r = argrules_add(ctx, nr,
+					 notify_served(nr) ? SCMP_ACT_NOTIFY
+							   : SCMP_ACT_TRACE(JV_TRACE_DATA));
 		} else {
 			continue;
 		}

@@ -85,18 +85,6 @@ static bool is_restart(int64_t rv)
 	return rv == -512 || rv == -513 || rv == -514 || rv == -516;
 }
 
-/* Blocking wait for one status of tid (EINTR from the control signal is retried). */
-static int wait_tid(pid_t tid, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(tid, status, __WALL);
-		if (r == tid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
 /* Wait up to the deadline; 0: got a status; 1: timed out; -1: error (ECHILD). */
 static int wait_tid_deadline(pid_t tid, int *status, uint64_t deadline)
 {
@@ -109,6 +97,7 @@ static int wait_tid_deadline(pid_t tid, int *status, uint64_t deadline)
 			return -1;
 		if (jv_now_ns() > deadline)
 			return 1;
+		notify_poll_for(tid);
 		struct timespec ts = {0, nap_us * 1000};
 		nanosleep(&ts, NULL);
 		if (nap_us < 2000)
@@ -162,7 +151,7 @@ static int to_syscall_stop(struct thread *t, sigset_t *sigs, int *gone_status)
 {
 	for (;;) {
 		int status;
-		if (wait_tid(t->tid, &status) < 0)
+		if (tracer_wait_tid(t->tid, &status) < 0)
 			return -1;
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			*gone_status = status;
@@ -408,7 +397,7 @@ bool tracer_grow_at_stop(void *thread)
 		if (done && ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
 			/* Already resumed by the first one: take it again. */
 			int status;
-			if (wait_tid(t->tid, &status) < 0 || !WIFSTOPPED(status) ||
+			if (tracer_wait_tid(t->tid, &status) < 0 || !WIFSTOPPED(status) ||
 			    (unsigned)status >> 16 != PTRACE_EVENT_STOP) {
 				if (thread_get(t->tid))
 					tracer_handle(t->tid, status);

@@ -16,8 +16,6 @@
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
-int tracer_wait_thread(struct thread *t, int *status);
-
 /* Resume with PTRACE_SYSCALL until the next syscall stop of t; seccomp stops
  * on the way are passed. Signals that arrive are re-queued for later. */
 static int run_to_syscall_stop(struct thread *t, struct jv_error *e)
@@ -26,7 +24,7 @@ static int run_to_syscall_stop(struct thread *t, struct jv_error *e)
 	if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
 		return jv_err(e, errno, "ptrace(PTRACE_SYSCALL)");
 	for (;;) {
-		if (tracer_wait_thread(t, &status) < 0)
+		if (tracer_wait_tid(t->tid, &status) < 0)
 			return jv_err(e, errno, "waitpid");
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			t->gone = true;
@@ -47,6 +45,8 @@ static int run_to_syscall_stop(struct thread *t, struct jv_error *e)
 int tracer_inject(void *thread, int nr, const uint64_t args[6], int64_t *result, struct jv_error *e)
 {
 	struct thread *t = thread;
+	if (!t)
+		return tracer_not_stopped(e);
 	if (t->gone)
 		return jv_err(e, ESRCH, "the thread has exited");
 	if (t->ev.abi != SYS_ABI_X86_64)

@@ -64,3 +64,31 @@ int filter_export(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len, s
  * restarted (signal(7)). True when r shows one of those and no signal the thread
  * would take is pending, so jvisor's interrupt caused it (stop.c). */
 bool tracer_eintr_by_us(pid_t tid, const struct user_regs_struct *r);
+
+/* notify.c: notify mode (docs/hooks.md). Decide, before the filter is built,
+ * which syscalls the filter sends to the listener (false: none; also locks
+ * them in the hook registry). */
+bool notify_plan(void);
+bool notify_served(int nr);
+/* Is the listener still in the child, to take at its execve stop? */
+bool notify_pending_adopt(void);
+/* Take the child's listener (pid: stopped at its first execve). -1 with errno. */
+int notify_adopt(pid_t pid);
+/* Has jvisor the listener (the loop then waits with notify_wait_any)? */
+bool notify_active(void);
+/* Next event for the loop: a stopped or exited tid (status filled), 0 when a
+ * notification was served or the log should be flushed, -1 with errno
+ * (EINTR: woken; ECHILD: nothing left). */
+pid_t notify_wait_any(int *status);
+/* Blocking waitpid for one thread that also keeps its notifications moving
+ * (they are the injected calls); every wait for one tid goes through it. */
+int tracer_wait_tid(pid_t tid, int *status);
+/* The same without blocking, in a loop that polls waitpid(tid, WNOHANG). */
+void notify_poll_for(pid_t tid);
+/* Written in the child after it installs the filter: its listener fd (spawn.c). */
+extern int tracer_child_listener;
+/* loop.c: count a call that reached jvisor (control stats). */
+void tracer_note_seen(int nr);
+/* The error of an accessor that needs a thread stopped by ptrace, called
+ * from a hook served by notification (no thread): -1 with *e filled. */
+int tracer_not_stopped(struct jv_error *e);

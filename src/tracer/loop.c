@@ -150,6 +150,11 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 /* Seccomp stops per native syscall number. */
 static unsigned long seen[SYS_NR_MAX];
 
+void tracer_note_seen(int nr)
+{
+	seen[nr]++;
+}
+
 unsigned long tracer_seen(int nr)
 {
 	return nr >= 0 && nr < SYS_NR_MAX ? seen[nr] : 0;
@@ -179,6 +184,15 @@ static void on_seccomp_stop(struct thread *t)
 		nr &= ~__X32_SYSCALL_BIT;
 	}
 	int native = sys_to_native(abi, nr);
+	if (!root_started && native == __NR_execve && notify_pending_adopt() &&
+	    notify_adopt(t->tid) < 0) {
+		/* Its notify-mode calls would fail with ENOSYS, hooks unrun. */
+		jv_warn("cannot take the seccomp listener from %s: %s", tracer_prog_name,
+			strerror(errno));
+		kill(t->tid, SIGKILL);
+		resume(t, 0);
+		return;
+	}
 	if (!root_started && native != __NR_execve && native != __NR_execveat) {
 		/* jvisor's own code in the child, before it execs the program. */
 		resume(t, 0);
@@ -435,18 +449,6 @@ static void install_forwarding(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-int tracer_wait_thread(struct thread *t, int *status);
-int tracer_wait_thread(struct thread *t, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(t->tid, status, __WALL);
-		if (r == t->tid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
 volatile sig_atomic_t tracer_wake;
 void (*tracer_wake_fn)(void);
 
@@ -484,10 +486,14 @@ int tracer_run(void)
 			run_wake(); /* a control request (src/control), with no stop pending */
 			continue;
 		}
-		if (tid <= 0)
+		if (tid <= 0 && notify_active())
+			tid = notify_wait_any(&status); /* also serves notifications (0) */
+		else if (tid <= 0)
 			tid = waitpid(-1, &status, __WALL | (log_unflushed ? WNOHANG : 0));
 		if (tid == 0) {
 			log_flush(); /* nothing to handle now: write the log before blocking */
+			if (hooks_generation() != seen_generation)
+				grow_for_new_hooks(&seen_generation);
 			continue;
 		}
 		if (tid > 0) {

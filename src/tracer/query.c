@@ -43,6 +43,8 @@ size_t tracer_processes(pid_t **out)
 int tracer_thread_sp(void *thread, uint64_t *sp, struct jv_error *e)
 {
 	struct thread *t = thread;
+	if (!t)
+		return tracer_not_stopped(e);
 	if (t->gone)
 		return jv_err(e, ESRCH, "the thread has exited");
 	struct user_regs_struct r;

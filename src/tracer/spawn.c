@@ -1,6 +1,8 @@
 /* Start the program: fork first (while jvisor is single-threaded), seize it,
  * then send it its compiled filter through a pipe; it installs the filter and
- * execs. The child only makes async-signal-safe calls after the fork. */
+ * execs. The child only makes async-signal-safe calls after the fork.
+ * With notify-mode hooks the filter comes with a listener, which jvisor takes
+ * from the child at its execve (notify.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -38,13 +40,20 @@ static ssize_t read_full(int fd, void *buf, size_t n)
 	return (ssize_t)got;
 }
 
+/* What jvisor sends the child before the filter's instructions. */
+struct release_hdr {
+	uint32_t len;	 /* instructions that follow */
+	uint32_t listen; /* 1: install with SECCOMP_FILTER_FLAG_NEW_LISTENER */
+};
+
 static __attribute__((noreturn)) void child(char *const argv[], int rfd, int errfd)
 {
 	static struct sock_filter insns[MAX_INSNS];
-	uint32_t len = 0;
+	struct release_hdr hdr;
 	/* The header says how many instructions follow; EOF without it means jvisor gave up. */
-	if (read_full(rfd, &len, sizeof(len)) != sizeof(len) || len > MAX_INSNS)
+	if (read_full(rfd, &hdr, sizeof(hdr)) != sizeof(hdr) || hdr.len > MAX_INSNS)
 		_exit(127);
+	uint32_t len = hdr.len;
 	if (len &&
 	    read_full(rfd, insns, len * sizeof(insns[0])) != (ssize_t)(len * sizeof(insns[0])))
 		_exit(127);
@@ -55,8 +64,12 @@ static __attribute__((noreturn)) void child(char *const argv[], int rfd, int err
 		err = errno;
 	if (!err && len) {
 		struct sock_fprog prog = {.len = (unsigned short)len, .filter = insns};
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  hdr.listen ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+		if (fd < 0)
 			err = errno;
+		else if (hdr.listen)
+			tracer_child_listener = (int)fd; /* O_CLOEXEC: gone at exec */
 	}
 	if (!err) {
 		execvp(argv[0], argv);
@@ -91,6 +104,12 @@ int tracer_spawn(char *const argv[], struct jv_error *e)
 	}
 	close(p[0]);
 	close(ep[1]);
+	/* SIGCHLD stays pending for notify mode's signalfd (notify.c): blocked
+	 * here, before any other thread exists, so that every thread inherits it. */
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
 	release_fd = p[1];
 	tracer_exec_err_fd = ep[0];
 	tracer_root_pid = pid;
@@ -111,11 +130,12 @@ int tracer_release(struct jv_error *e)
 {
 	_cleanup_free_ struct sock_filter *prog = NULL;
 	size_t len = 0;
+	notify_plan();
 	if (filter_build(&prog, &len, e) < 0)
 		return -1;
 	if (len > MAX_INSNS)
 		return jv_err(e, 0, "seccomp filter too large (%zu instructions)", len);
-	uint32_t hdr = (uint32_t)len;
+	struct release_hdr hdr = {(uint32_t)len, notify_pending_adopt()};
 	_cleanup_close_ int fd = steal_fd(&release_fd);
 	if (jv_write_all(fd, &hdr, sizeof(hdr)) < 0 ||
 	    (len && jv_write_all(fd, prog, len * sizeof(*prog)) < 0))

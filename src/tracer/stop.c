@@ -179,6 +179,8 @@ static pid_t *siblings(pid_t tgid, pid_t self, size_t *n, struct jv_error *e)
 int tracer_stop_threads(void *thread, struct jv_error *e)
 {
 	struct thread *t = thread;
+	if (!t)
+		return tracer_not_stopped(e);
 	if (t->gone)
 		return jv_err(e, ESRCH, "the thread has exited");
 	size_t n;

@@ -85,8 +85,8 @@ START_TEST(hooks_chain_in_order)
 	struct fake a = {0}, b = {0};
 	a.res.args_set = 1u << 2;
 	a.res.args[2] = 17;
-	ck_assert_int_gt(hooks_add(1, HOOK_BEFORE, &a, "a.js:1", &e), 0);
-	ck_assert_int_gt(hooks_add(1, HOOK_BEFORE, &b, "b.js:1", &e), 0);
+	ck_assert_int_gt(hooks_add(1, HOOK_BEFORE, HOOK_MODE_PTRACE, &a, "a.js:1", &e), 0);
+	ck_assert_int_gt(hooks_add(1, HOOK_BEFORE, HOOK_MODE_PTRACE, &b, "b.js:1", &e), 0);
 	ck_assert(hooks_wanted(1, HOOK_BEFORE));
 	ck_assert(!hooks_wanted(1, HOOK_AFTER));
 	struct hook_event ev = before_event(1);
@@ -108,8 +108,8 @@ START_TEST(hooks_skip_ends_chain)
 	a.res.skip = true;
 	a.res.result_set = true;
 	a.res.raw = -EACCES;
-	hooks_add(2, HOOK_BEFORE, &a, "a.js:1", &e);
-	hooks_add(2, HOOK_BEFORE, &b, "b.js:1", &e);
+	hooks_add(2, HOOK_BEFORE, HOOK_MODE_PTRACE, &a, "a.js:1", &e);
+	hooks_add(2, HOOK_BEFORE, HOOK_MODE_PTRACE, &b, "b.js:1", &e);
 	struct hook_event ev = before_event(2);
 	struct hook_verdict v;
 	hooks_run(&ev, &v);
@@ -123,8 +123,8 @@ START_TEST(hooks_failure_policy)
 {
 	struct jv_error e;
 	struct fake a = {.fail = 3}, b = {0};
-	hooks_add(3, HOOK_BEFORE, &a, "a.js:1", &e);
-	hooks_add(3, HOOK_BEFORE, &b, "b.js:1", &e);
+	hooks_add(3, HOOK_BEFORE, HOOK_MODE_PTRACE, &a, "a.js:1", &e);
+	hooks_add(3, HOOK_BEFORE, HOOK_MODE_PTRACE, &b, "b.js:1", &e);
 	struct hook_event ev = before_event(3);
 	struct hook_verdict v;
 	unsigned long before = hooks_failures();
@@ -140,15 +140,53 @@ START_TEST(hooks_failure_policy)
 }
 END_TEST
 
+START_TEST(hooks_notify_mode_rules)
+{
+	struct jv_error e;
+	struct fake a = {0}, b = {0};
+	/* No after phase in notify mode. */
+	ck_assert_int_lt(hooks_add(5, HOOK_AFTER, HOOK_MODE_NOTIFY, &a, "a.js:1", &e), 0);
+	ck_assert(strstr(e.msg, "after-hooks") != NULL);
+	ck_assert_int_gt(hooks_add(5, HOOK_BEFORE, HOOK_MODE_NOTIFY, &a, "a.js:1", &e), 0);
+	ck_assert(hooks_notify_only(5));
+	/* Changing arguments is a failure: the call proceeds unchanged (open)... */
+	a.res.args_set = 1u << 1;
+	a.res.args[1] = 99;
+	ck_assert_int_gt(hooks_add(5, HOOK_BEFORE, HOOK_MODE_NOTIFY, &b, "b.js:1", &e), 0);
+	struct hook_event ev = before_event(5);
+	struct hook_verdict v;
+	unsigned long before = hooks_failures();
+	hooks_run(&ev, &v);
+	ck_assert_uint_eq(v.args_set, 0);
+	ck_assert(!v.skip);
+	ck_assert_int_eq(b.calls, 1);
+	ck_assert_uint_eq(hooks_failures(), before + 1);
+	/* ... or fails with EPERM (closed). */
+	hooks_set_fail_closed(true);
+	hooks_run(&ev, &v);
+	ck_assert(v.skip);
+	ck_assert_int_eq(v.raw, -EPERM);
+	/* A ptrace-mode hook makes the syscall need a stop... */
+	ck_assert_int_gt(hooks_add(6, HOOK_BEFORE, HOOK_MODE_PTRACE, &a, "c.js:1", &e), 0);
+	ck_assert(!hooks_notify_only(6));
+	/* ... and cannot join a syscall that is served by notification. */
+	hooks_lock_notify(5);
+	ck_assert_int_lt(hooks_add(5, HOOK_BEFORE, HOOK_MODE_PTRACE, &a, "d.js:1", &e), 0);
+	ck_assert(strstr(e.msg, "served by seccomp notification") != NULL);
+	ck_assert_int_lt(hooks_add(5, HOOK_AFTER, HOOK_MODE_PTRACE, &a, "d.js:1", &e), 0);
+	ck_assert_int_gt(hooks_add(5, HOOK_BEFORE, HOOK_MODE_NOTIFY, &a, "e.js:1", &e), 0);
+}
+END_TEST
+
 START_TEST(hooks_remove_and_bounds)
 {
 	struct jv_error e;
 	struct fake a = {0};
-	ck_assert_int_lt(hooks_add(-1, HOOK_BEFORE, &a, "x", &e), 0);
-	ck_assert_int_lt(hooks_add(SYS_NR_MAX, HOOK_AFTER, &a, "x", &e), 0);
+	ck_assert_int_lt(hooks_add(-1, HOOK_BEFORE, HOOK_MODE_PTRACE, &a, "x", &e), 0);
+	ck_assert_int_lt(hooks_add(SYS_NR_MAX, HOOK_AFTER, HOOK_MODE_PTRACE, &a, "x", &e), 0);
 	unsigned gen = hooks_generation();
-	hooks_add(4, HOOK_AFTER, &a, "a.js:1", &e);
-	hooks_add(4, HOOK_BEFORE, &a, "a.js:2", &e);
+	hooks_add(4, HOOK_AFTER, HOOK_MODE_PTRACE, &a, "a.js:1", &e);
+	hooks_add(4, HOOK_BEFORE, HOOK_MODE_PTRACE, &a, "a.js:2", &e);
 	ck_assert_uint_ne(hooks_generation(), gen);
 	ck_assert_int_eq(hooks_remove(4, HOOK_AFTER), 1);
 	ck_assert(!hooks_wanted(4, HOOK_AFTER));
@@ -197,6 +235,7 @@ int main(void)
 	tcase_add_test(t, hooks_chain_in_order);
 	tcase_add_test(t, hooks_skip_ends_chain);
 	tcase_add_test(t, hooks_failure_policy);
+	tcase_add_test(t, hooks_notify_mode_rules);
 	tcase_add_test(t, hooks_remove_and_bounds);
 	suite_add_tcase(s, t);
 	t = tcase_create("js");
