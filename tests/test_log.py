@@ -260,6 +260,24 @@ def test_hooks_and_their_output_in_the_log(tmp_path):
     assert logs[0]["value"] == {"n": 1, "s": "x\n"} and logs[0]["where"] == hooks_js + ":4"
 
 
+def test_every_hook_error_is_in_the_log(tmp_path):
+    """stderr says it once per place; the log has each failure, with the place."""
+    hooks = ('accessors.AddHookBefore("getppid", function (a0) {\n'
+             '  throw new Error("boom");\n'
+             '});\n')
+    prog = [PY, "-c", "import os\nfor i in range(3): os.getppid()"]
+    r, recs = run_log(tmp_path, ["-e", "getppid"], prog, hooks=hooks)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("boom") == 1, r.stderr
+    errs = [x for x in recs if x["type"] == "hook_error"]
+    hooks_js = str(tmp_path / "hooks0.js")
+    assert len(errs) == 3 and len(calls(recs, "getppid")) == 3, errs
+    for e in errs:
+        assert e["where"] == hooks_js + ":2", e
+        assert "boom" in e["message"] and "before-hook on getppid" in e["message"]
+        assert "proceeds unchanged" in e["message"] and e["pid"] > 0
+
+
 # ---- nothing lost ----
 
 @pytest.mark.parametrize("n,threads", [(3000, 0), (500, 16)])

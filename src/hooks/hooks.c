@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "common/util.h"
+#include "log/log.h"
 
 static struct hook *lists[SYS_NR_MAX][2];
 static bool notify_locked[SYS_NR_MAX];
@@ -135,6 +136,18 @@ unsigned long hooks_failures(void)
 
 static void report(struct hook *h, const struct hook_event *ev, const struct hook_failure *f)
 {
+	const char *name = sys_name(h->sysno);
+	char what[1400];
+	snprintf(what, sizeof(what), "%s (%s-hook on %s registered at %s, tid %d; %s", f->msg,
+		 h->phase == HOOK_BEFORE ? "before" : "after", name ? name : "?", h->where,
+		 (int)ev->tid,
+		 fail_closed ? "the syscall fails with EPERM" : "the syscall proceeds unchanged");
+	/* The log gets every failure; stderr the first of each hook and place. */
+	if (log_active) {
+		char msg[1450];
+		snprintf(msg, sizeof(msg), "%s)", what);
+		log_hook_error(ev->pid, ev->tid, f->where, msg);
+	}
 	for (struct reported *r = reported; r; r = r->next)
 		if (r->id == h->id && strcmp(r->where, f->where) == 0)
 			return;
@@ -143,11 +156,7 @@ static void report(struct hook *h, const struct hook_event *ev, const struct hoo
 	r->where = xstrdup(f->where);
 	r->next = reported;
 	reported = r;
-	const char *name = sys_name(h->sysno);
-	jv_warn("hook error: %s: %s (%s-hook on %s registered at %s, tid %d; %s; reported once)",
-		f->where, f->msg, h->phase == HOOK_BEFORE ? "before" : "after", name ? name : "?",
-		h->where, (int)ev->tid,
-		fail_closed ? "the syscall fails with EPERM" : "the syscall proceeds unchanged");
+	jv_warn("hook error: %s: %s; reported once)", f->where, what);
 }
 
 /* Count and report a failure of h; true when the failure policy ends the chain. */

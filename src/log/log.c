@@ -851,8 +851,9 @@ void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, cons
 
 /* ---- hook output and drop reports ---- */
 
+/* text_prefix: in front of text in the text format. */
 static void hook_output(pid_t pid, pid_t tid, const char *where, const char *type, const char *key,
-			const char *text, bool is_json)
+			const char *text, bool is_json, const char *text_prefix)
 {
 	uint64_t ts = realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
@@ -869,8 +870,7 @@ static void hook_output(pid_t pid, pid_t tid, const char *where, const char *typ
 			else
 				put_str(b, f, text);
 		} else {
-			sb_printf(b, "[%s] %s%s", where ? where : "?", is_json ? "logJson: " : "",
-				  text);
+			sb_printf(b, "[%s] %s%s", where ? where : "?", text_prefix, text);
 		}
 		finish(b, f);
 	}
@@ -879,13 +879,20 @@ static void hook_output(pid_t pid, pid_t tid, const char *where, const char *typ
 void log_hook_print(pid_t pid, pid_t tid, const char *where, const char *text)
 {
 	if (log_active)
-		hook_output(pid, tid, where, "print", "text", text, false);
+		hook_output(pid, tid, where, "print", "text", text, false, "");
 }
 
 void log_hook_json(pid_t pid, pid_t tid, const char *where, const char *json)
 {
 	if (log_active)
-		hook_output(pid, tid, where, "log", "value", json, true);
+		hook_output(pid, tid, where, "log", "value", json, true, "logJson: ");
+}
+
+void log_hook_error(pid_t pid, pid_t tid, const char *where, const char *message)
+{
+	if (log_active)
+		hook_output(pid, tid, where, "hook_error", "message", message, false,
+			    "hook error: ");
 }
 
 void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total)

@@ -89,3 +89,5 @@ void log_ev_signal(struct log_thread **lt, pid_t pid, pid_t tid, int sig, const 
 void log_hook_print(pid_t pid, pid_t tid, const char *where, const char *text);
 /* logJson(): json is a JSON value. */
 void log_hook_json(pid_t pid, pid_t tid, const char *where, const char *json);
+/* A hook failed (every failure; stderr gets the first of each place). */
+void log_hook_error(pid_t pid, pid_t tid, const char *where, const char *message);

@@ -115,6 +115,7 @@
       case "signal": return `${e.sig} ${e.code || ""}`;
       case "print": return e.text;
       case "log": return JSON.stringify(e.value);
+      case "hook_error": return `${e.where}: ${e.message}`;
       default: return JSON.stringify(e);
     }
   }
@@ -136,7 +137,7 @@
       const cls = ["r"];
       if (e.errno > 0) cls.push("err");
       if (e.hooks) cls.push("hooked");
-      if (e.type === "print" || e.type === "log") cls.push("out");
+      if (e.type === "print" || e.type === "log" || e.type === "hook_error") cls.push("out");
       else if (e.type !== "syscall") cls.push("proc");
       if (i === st.sel) cls.push("sel");
       const t = st.t0 && e.ts ? (e.ts - st.t0).toFixed(6) : "";
