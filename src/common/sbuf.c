@@ -96,6 +96,18 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The escapes JSON and C share: \" \\ \n \t \r. False for any other byte. */
+static bool put_common_escape(struct sbuf *b, unsigned char c)
+{
+	static const char from[] = "\"\\\n\t\r", to[] = "\"\\ntr";
+	const char *p = c ? strchr(from, c) : NULL;
+	if (!p)
+		return false;
+	char esc[2] = {'\\', to[p - from]};
+	sb_put(b, esc, 2);
+	return true;
+}
+
 void sb_json_str(struct sbuf *b, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -115,26 +127,9 @@ void sb_json_str(struct sbuf *b, const char *str, size_t n)
 			continue;
 		}
 		sb_put(b, s + run, i - run);
-		switch (c) {
-		case '"':
-			sb_put(b, "\\\"", 2);
-			break;
-		case '\\':
-			sb_put(b, "\\\\", 2);
-			break;
-		case '\n':
-			sb_put(b, "\\n", 2);
-			break;
-		case '\t':
-			sb_put(b, "\\t", 2);
-			break;
-		case '\r':
-			sb_put(b, "\\r", 2);
-			break;
-		default: {
+		if (!put_common_escape(b, c)) {
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			sb_put(b, esc, 6);
-		}
 		}
 		run = ++i;
 	}
@@ -149,29 +144,13 @@ void sb_c_str(struct sbuf *b, const char *str, size_t n)
 	sb_putc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = s[i];
-		switch (c) {
-		case '"':
-			sb_put(b, "\\\"", 2);
-			break;
-		case '\\':
-			sb_put(b, "\\\\", 2);
-			break;
-		case '\n':
-			sb_put(b, "\\n", 2);
-			break;
-		case '\t':
-			sb_put(b, "\\t", 2);
-			break;
-		case '\r':
-			sb_put(b, "\\r", 2);
-			break;
-		default:
-			if (c >= 0x20 && c < 0x7f) {
-				sb_putc(b, (char)c);
-			} else {
-				char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-				sb_put(b, esc, 4);
-			}
+		if (put_common_escape(b, c))
+			continue;
+		if (c >= 0x20 && c < 0x7f) {
+			sb_putc(b, (char)c);
+		} else {
+			char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+			sb_put(b, esc, 4);
 		}
 	}
 	sb_putc(b, '"');
