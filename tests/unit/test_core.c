@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "common/sbuf.h"
 #include "hooks/hooks.h"
 #include "js/internal.h"
 #include "js/js.h"
@@ -28,6 +29,31 @@ START_TEST(syscall_abi_mapping)
 	ck_assert_int_eq(sys_to_native(SYS_ABI_X32, 110), 110); /* same numbers */
 	ck_assert_int_eq(sys_to_native(SYS_ABI_X32, 512), 13);	/* x32 rt_sigaction */
 	ck_assert_int_eq(sys_to_native(SYS_ABI_X86_64, 9999), -1);
+}
+END_TEST
+
+/* The quoted forms of in[0..n) as JSON and as C. */
+static void quoted(const char *in, size_t n, const char *json, const char *c)
+{
+	struct sbuf b = {0};
+	sb_json_str(&b, in, n);
+	sb_putc(&b, 0);
+	ck_assert_str_eq(b.p, json);
+	b.len = 0;
+	sb_c_str(&b, in, n);
+	sb_putc(&b, 0);
+	ck_assert_str_eq(b.p, c);
+	sb_free(&b);
+}
+
+START_TEST(string_escapes)
+{
+	quoted("a\"b\\c", 5, "\"a\\\"b\\\\c\"", "\"a\\\"b\\\\c\"");
+	quoted("\n\t\r", 3, "\"\\n\\t\\r\"", "\"\\n\\t\\r\"");
+	quoted("\x01\x7f", 2, "\"\\u0001\\u007f\"", "\"\\x01\\x7f\"");
+	quoted("\0z", 2, "\"\\u0000z\"", "\"\\x00z\"");
+	/* UTF-8 stays as it is in JSON; a stray byte is escaped. */
+	quoted("\xc3\xa9\xff", 3, "\"\xc3\xa9\\u00ff\"", "\"\\xc3\\xa9\\xff\"");
 }
 END_TEST
 
@@ -229,6 +255,7 @@ int main(void)
 	TCase *t = tcase_create("syscalls");
 	tcase_add_test(t, syscall_names_and_numbers);
 	tcase_add_test(t, syscall_abi_mapping);
+	tcase_add_test(t, string_escapes);
 	suite_add_tcase(s, t);
 	t = tcase_create("hooks");
 	tcase_add_checked_fixture(t, setup, teardown);
