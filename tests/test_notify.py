@@ -2,6 +2,7 @@
 seccomp user notification instead of a ptrace stop. Each test checks which path
 served a call through the event's `mode` ("notify" or "ptrace")."""
 import json
+import os
 import re
 import subprocess
 import textwrap
@@ -289,3 +290,33 @@ def test_config_file_mode(tmp_path):
         p = subprocess.run([JVISOR, "run", "-c", str(cfg), "--", *fast("g:7")],
                            capture_output=True, text=True, timeout=30)
         assert p.returncode != 0 and msg in p.stderr, p.stderr
+
+
+def test_signals_during_notification_waits(tmp_path):
+    """Python's handlers have no SA_RESTART: a signal that takes a call out of
+    its notification wait must not make getppid fail with EINTR (-4), and a
+    received call's hook runs once."""
+    prog = ("import os, signal\n"
+            "n = [0]\n"
+            "def h(s, f): n[0] += 1\n"
+            "signal.signal(signal.SIGALRM, h)\n"
+            "signal.setitimer(signal.ITIMER_REAL, 0.0005, 0.0005)\n"
+            "bad = [v for v in (os.getppid() for i in range(20000)) if v != 4242]\n"
+            "signal.setitimer(signal.ITIMER_REAL, 0, 0)\n"
+            "print('signals', n[0], 'bad', bad[:5], len(bad))\n")
+    p = run(tmp_path, """
+        let c = 0;
+        accessors.AddHookBefore("getppid", function () {
+            c++;
+            return {ret: 4242, errno: 0};
+        }, {mode: "notify"});
+        accessors.AddHookBefore("exit_group", function () { accessors.print("calls " + c); });
+        """, [PYTHON, "-c", prog])
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"signals (\d+) bad \[\] 0", p.stdout)
+    assert m and int(m.group(1)) > 0, p.stdout
+    calls = int(tagged(p.stderr, "calls")[0])
+    # Before Linux 5.19 (no WAIT_KILLABLE_RECV) a signal may also interrupt a
+    # received call: its hook then runs again when the call is restarted.
+    kernel = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
+    assert calls == 20000 if kernel >= (5, 19) else calls >= 20000, p.stderr

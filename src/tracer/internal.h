@@ -85,6 +85,9 @@ pid_t notify_wait_any(int *status);
 int tracer_wait_tid(pid_t tid, int *status);
 /* The same without blocking, in a loop that polls waitpid(tid, WNOHANG). */
 void notify_poll_for(pid_t tid);
+/* At a signal-delivery-stop of tid: restart, rather than fail with EINTR, a
+ * call that a signal took out of its notification wait (notify.c). */
+void notify_signal_stop(pid_t tid);
 /* Written in the child after it installs the filter: its listener fd (spawn.c). */
 extern int tracer_child_listener;
 /* loop.c: count a call that reached jvisor (control stats). */

@@ -415,6 +415,8 @@ static void handle(pid_t tid, int status)
 			ptrace(PTRACE_CONT, tid, 0, 0);
 	} else {
 		/* Signal-delivery-stop: deliver it unchanged. */
+		if (notify_active())
+			notify_signal_stop(tid);
 		if (log_active)
 			tlog_signal(t, sig);
 		resume(t, sig);

@@ -22,11 +22,14 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 
 #include "common/util.h"
@@ -351,4 +354,40 @@ int tracer_not_stopped(struct jv_error *e)
 	return jv_err(e, ENOTSUP,
 		      "not available in a hook served by seccomp notification (the thread is "
 		      "not stopped by ptrace; register the hook with mode \"ptrace\")");
+}
+
+/* Syscalls that never fail with EINTR natively: they do not sleep. */
+static bool never_eintr(int nr)
+{
+	static const int calls[] = {
+	    __NR_sched_yield, __NR_uname,	  __NR_umask,	     __NR_getcwd, __NR_gettimeofday,
+	    __NR_time,	      __NR_clock_gettime, __NR_clock_getres, __NR_getcpu, __NR_getrlimit,
+	    __NR_getrusage,   __NR_sysinfo,	  __NR_getpgid,	     __NR_getsid, __NR_getpriority,
+	    __NR_lseek,	      __NR_dup,		  __NR_dup2,	     __NR_dup3,	  __NR_brk,
+	};
+	const struct sys_info *si = sys_info(nr);
+	if (si && (si->classes & (SC_PURE | SC_CREDS)))
+		return true;
+	for (size_t i = 0; i < JV_ARRAY_SIZE(calls); i++)
+		if (calls[i] == nr)
+			return true;
+	return false;
+}
+
+void notify_signal_stop(pid_t tid)
+{
+	/* A signal interrupted a call waiting for its notification to be received
+	 * (once received, the wait ignores signals: WAIT_KILLABLE_RECV). The kernel
+	 * gave it up with ERESTARTSYS: a handler without SA_RESTART would turn that
+	 * into EINTR, which a call that never sleeps cannot return natively, so
+	 * such calls are restarted after the handler instead (ERESTARTNOINTR). */
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0 || (int64_t)r.rax != -512)
+		return;
+	enum sys_abi abi = r.cs == 0x23			      ? SYS_ABI_I386
+			   : (r.orig_rax & __X32_SYSCALL_BIT) ? SYS_ABI_X32
+							      : SYS_ABI_X86_64;
+	int native = sys_to_native(abi, (int)(r.orig_rax & ~(uint64_t)__X32_SYSCALL_BIT));
+	if (notify_served(native) && never_eintr(native))
+		ptrace(PTRACE_POKEUSER, tid, offsetof(struct user_regs_struct, rax), -513L);
 }

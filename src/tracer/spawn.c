@@ -13,6 +13,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
 #include "common/util.h"
 #include "sandbox/sandbox.h"
 #include "tracer/internal.h"
@@ -64,8 +68,16 @@ static __attribute__((noreturn)) void child(char *const argv[], int rfd, int err
 		err = errno;
 	if (!err && len) {
 		struct sock_fprog prog = {.len = (unsigned short)len, .filter = insns};
-		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-				  hdr.listen ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+		/* A received notification waits for jvisor's answer even when a
+		 * signal comes (Linux 5.19; without it a signal during a hook call
+		 * makes the kernel give up the call, notify.c). */
+		unsigned long flags = hdr.listen ? SECCOMP_FILTER_FLAG_NEW_LISTENER |
+						       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+						 : 0;
+		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+		if (fd < 0 && errno == EINVAL && hdr.listen)
+			fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				     SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
 		if (fd < 0)
 			err = errno;
 		else if (hdr.listen)
