@@ -350,3 +350,30 @@ def test_net_sender_program_registers_unchanged():
     assert r.returncode == 0, r.stderr
     assert r.stdout == "GET /rewritten HTTP/1.0\n"
     assert "ret=23 buf=same len=same\n" in r.stderr
+
+
+# ---------------------------------------------------------------- no-network
+
+NONET_HOOKS = EXAMPLES / "no-network" / "hooks.js"
+
+
+def test_no_network_demo():
+    r = run_demo("no-network")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "OK:" in r.stdout
+
+
+def test_no_network_curl_cannot_connect(web_server):
+    """curl reaches the server natively, not under the hooks; the hook ran in
+    notify mode."""
+    need("curl")
+    port, log = web_server
+    url = f"http://127.0.0.1:{port}/original"
+    native = subprocess.run(["curl", "-sS", "--max-time", "10", url], capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    assert native.stdout == "the ORIGINAL file\n", native.stderr
+    r = jvisor_run(["-s", str(NONET_HOOKS), "--", "curl", "-sS", "--max-time", "10", url],
+                   timeout=TIMEOUT)
+    assert r.returncode == 7, r.stdout + r.stderr  # curl: couldn't connect
+    assert "socket(AF_INET, ...) denied with EACCES (notify)" in r.stderr
+    assert requested(log) == ["/original"]  # only the native request arrived
