@@ -332,7 +332,7 @@
     try {
       const j = await get("/api/hooks");
       const list = j.payload || [];
-      $("hooks").innerHTML = list.map((h, i) => `<li><span>${esc(h.name)} ${esc(h.type)} ${esc(h.source || "")} · ${h.calls} calls</span>` +
+      $("hooks").innerHTML = list.map((h, i) => `<li><span>${esc(h.name)} ${esc(h.type)}${h.mode === "notify" ? " (notify)" : ""} ${esc(h.source || "")} · ${h.calls} calls</span>` +
         `<button type="button" data-i="${i}" aria-label="unload ${esc(h.name)} ${esc(h.type)}">unload</button></li>`).join("") || "<li>no hooks</li>";
       $("hooks").onclick = async (ev) => {
         const b = ev.target.closest("button"); if (!b) return;
