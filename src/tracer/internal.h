@@ -95,3 +95,7 @@ void tracer_note_seen(int nr);
 /* The error of an accessor that needs a thread stopped by ptrace, called
  * from a hook served by notification (no thread): -1 with *e filled. */
 int tracer_not_stopped(struct jv_error *e);
+/* wait.c: waitpid(-1, status, __WALL), or with WNOHANG when nonblock, after
+ * polling for a short budget (JVISOR_SPIN_US) so the CPU does not go idle
+ * between a resume and the next stop. */
+pid_t tracer_wait_next(int *status, bool nonblock);

@@ -1,4 +1,4 @@
-/* The event loop: one blocking waitpid(-1) per stop, then the stop's handler. */
+/* The event loop: one wait for the next stop (wait.c), then the stop's handler. */
 #include <asm/unistd.h>
 #include <errno.h>
 #include <linux/audit.h>
@@ -491,7 +491,7 @@ int tracer_run(void)
 		if (tid <= 0 && notify_active())
 			tid = notify_wait_any(&status); /* also serves notifications (0) */
 		else if (tid <= 0)
-			tid = waitpid(-1, &status, __WALL | (log_unflushed ? WNOHANG : 0));
+			tid = tracer_wait_next(&status, log_unflushed != 0);
 		if (tid == 0) {
 			log_flush(); /* nothing to handle now: write the log before blocking */
 			if (hooks_generation() != seen_generation)
