@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 
+#include "common/util.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
@@ -48,9 +48,7 @@ static void init(void)
 
 static long long now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return (long long)jv_now_ns();
 }
 
 static pid_t done(pid_t r)
