@@ -25,7 +25,10 @@ static void usage(FILE *f)
 	    "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
 	    "                             closed: the syscall fails with EPERM\n" LOG_USAGE
 		CONTROL_USAGE WEB_USAGE SANDBOX_USAGE "  -h, --help                 this help\n"
-	    "  -V, --version              print the version\n",
+	    "  -V, --version              print the version\n\n"
+	    "Environment:\n"
+	    "  JVISOR_SPIN_US=N           poll for the next stop up to N us before sleeping\n"
+	    "                             (default 50, adaptive; 0: sleep at once)\n",
 	    f);
 }
 
