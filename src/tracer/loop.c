@@ -477,9 +477,15 @@ static void grow_for_new_hooks(unsigned *generation)
 		jv_warn("hooks added by a hook: %s", e.msg);
 }
 
+/* The log is written when the loop finds nothing to do; a program that keeps
+ * stopping (the loop spins between its stops, wait.c) has it written at least
+ * this often, so a log socket or a viewer never lags behind by more. */
+#define LOG_MAX_LAG_NS (20 * 1000 * 1000ull)
+
 int tracer_run(void)
 {
 	unsigned seen_generation = hooks_generation();
+	uint64_t flushed_at = 0;
 	install_forwarding();
 	for (;;) {
 		int status;
@@ -492,8 +498,11 @@ int tracer_run(void)
 			tid = notify_wait_any(&status); /* also serves notifications (0) */
 		else if (tid <= 0)
 			tid = tracer_wait_next(&status, log_unflushed != 0);
-		if (tid == 0) {
+		if (tid == 0 || (log_unflushed && jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
 			log_flush(); /* nothing to handle now: write the log before blocking */
+			flushed_at = jv_now_ns();
+		}
+		if (tid == 0) {
 			if (hooks_generation() != seen_generation)
 				grow_for_new_hooks(&seen_generation);
 			continue;
