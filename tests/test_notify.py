@@ -239,6 +239,11 @@ def test_hooks_added_at_run_time(tmp_path):
         ]:
             a = ln.ask({"type": "change-state", "payload": {"source": src}})
             assert a["type"] == "ok", a
+        a = ln.ask({"type": "current-hooks"})
+        assert [(h["name"], h["mode"]) for h in a["payload"]] == [
+            ("write", "notify"), ("getppid", "notify"), ("getppid", "notify")], a
+        from test_control import ctl
+        assert ctl(s, "hooks").stdout.count("before/notify") == 3
         go.touch()
         assert s.proc.wait(20) == 0
         err = "".join(s.err_lines)

@@ -255,10 +255,14 @@ static void print_human(const char *cmd, json_t *a)
 			puts("no hooks");
 		json_array_foreach (p, i, it) {
 			const char *ep = json_string_value(json_object_get(it, "entry-point"));
-			printf("%-4lld %-16s %-6s %s%s%s  calls=%lld\n",
+			const char *mode = json_string_value(json_object_get(it, "mode"));
+			char type[32];
+			snprintf(type, sizeof(type), "%s%s",
+				 json_string_value(json_object_get(it, "type")),
+				 mode && !strcmp(mode, "notify") ? "/notify" : "");
+			printf("%-4lld %-16s %-13s %s%s%s  calls=%lld\n",
 			       json_integer_value(json_object_get(it, "id")),
-			       json_string_value(json_object_get(it, "name")),
-			       json_string_value(json_object_get(it, "type")),
+			       json_string_value(json_object_get(it, "name")), type,
 			       json_string_value(json_object_get(it, "source")),
 			       ep && *ep ? " " : "", ep ? ep : "",
 			       json_integer_value(json_object_get(it, "calls")));
