@@ -7,14 +7,12 @@ import re
 import subprocess
 import textwrap
 
-from conftest import JVISOR, PYTHON, helper
+from conftest import JVISOR, PYTHON, helper, jvisor_run
 
 
 def run(tmp_path, js, argv, opts=(), timeout=60):
-    p = tmp_path / "hooks.js"
-    p.write_text(textwrap.dedent(js))
-    cmd = [JVISOR, "run", *opts, "-s", str(p), "--", *argv]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return jvisor_run([*opts, "--", *argv], hooks=textwrap.dedent(js), tmp_path=tmp_path,
+                      timeout=timeout)
 
 
 def fast(*ops):
@@ -102,7 +100,7 @@ def test_changed_arguments_are_an_error_at_the_first_call(tmp_path):
     assert p.returncode == 0, p.stderr
     assert tagged(p.stderr, "H") == ["1", "2"]
     assert p.stderr.count("cannot change arguments") == 1, p.stderr
-    assert "hooks.js:2" in p.stderr and "proceeds unchanged" in p.stderr
+    assert "hooks0.js:2" in p.stderr and "proceeds unchanged" in p.stderr
     r = results(p.stdout)
     assert r[0] == r[1] > 1
     p = run(tmp_path, js, fast("g:1"), opts=["--hook-failure", "closed"])
@@ -115,7 +113,7 @@ def test_bad_notify_registrations(tmp_path):
         accessors.AddHookAfter("getppid", () => {}, {mode: "notify"});
         """, fast("g:1"))
     assert p.returncode != 0
-    assert "notify mode has no after-hooks" in p.stderr and "hooks.js:2" in p.stderr
+    assert "notify mode has no after-hooks" in p.stderr and "hooks0.js:2" in p.stderr
     p = run(tmp_path, """
         accessors.AddHookBefore("getppid", () => {}, {mode: "fast"});
         """, fast("g:1"))
