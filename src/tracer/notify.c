@@ -51,7 +51,7 @@
 
 int tracer_child_listener = -1;
 static bool served[SYS_NR_MAX];
-static bool any_served;
+static bool any_served, adopted;
 static int listener = -1, sigchld_fd = -1;
 /* A SIGCHLD came since waitpid last said "nothing": call it again. */
 static bool child_events = true;
@@ -114,7 +114,7 @@ bool notify_served(int nr)
 
 bool notify_pending_adopt(void)
 {
-	return any_served && listener < 0;
+	return any_served && !adopted;
 }
 
 bool notify_active(void)
@@ -127,8 +127,10 @@ int notify_adopt(pid_t pid)
 	int num = -1;
 	struct iovec local = {&num, sizeof(num)};
 	struct iovec remote = {&tracer_child_listener, sizeof(num)};
-	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != sizeof(num) || num < 0) {
-		errno = errno ? errno : EBADF;
+	ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (r != sizeof(num) || num < 0) {
+		if (r >= 0)
+			errno = EBADF;
 		return -1;
 	}
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -153,6 +155,7 @@ int notify_adopt(pid_t pid)
 	if (sigchld_fd < 0)
 		return -1;
 	listener = steal_fd(&fd);
+	adopted = true;
 	return 0;
 }
 
