@@ -323,3 +323,18 @@ def test_signals_during_notification_waits(tmp_path):
     # received call: its hook then runs again when the call is restarted.
     kernel = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
     assert calls == 20000 if kernel >= (5, 19) else calls >= 20000, p.stderr
+
+
+def test_program_listener_of_its_own(tmp_path):
+    """The default policy denies a program's own listener; without the policy
+    the kernel refuses a second listener (EBUSY) only while jvisor has one."""
+    notify = 'accessors.AddHookBefore("getppid", () => {}, {mode: "notify"});'
+    ptrace = 'accessors.AddHookBefore("getppid", () => {});'
+    none = tmp_path / "none.json"
+    none.write_text('{"base": "none"}')
+    for js, opts, want in [(notify, [], "-1"), (notify, ["--policy", str(none)], "-16"),
+                           (ptrace, ["--policy", str(none)], "3")]:
+        p = run(tmp_path, js, fast("listen"), opts=opts)
+        assert p.returncode == 0, p.stderr
+        ret = re.search(r"^listen ret=(-?\d+)$", p.stdout, re.M).group(1)
+        assert ret == want or (want == "3" and int(ret) >= 3), (opts, p.stdout, p.stderr)

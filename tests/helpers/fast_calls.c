@@ -6,11 +6,18 @@
  *   i:A0[,A1...]      getppid through int 0x80 (i386 ABI) with ebx, ecx, ... (5 at most)
  *   rep:N:A0          N getppid calls with a0 = A0; prints "elapsed NS"
  *   wait:PATH         print "waiting", then wait (10 s at most) until PATH exists
+ *   listen            install a seccomp filter with its own listener (a USER_NOTIF
+ *                     rule on kexec_load); prints "listen ret=FD" or "listen ret=-ERRNO"
  *
  * Each g, w and i call prints "NAME ret=R" on stdout (one write). */
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -94,6 +101,18 @@ int main(int argc, char **argv)
 			printf("elapsed %lld\n", (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 						     (t1.tv_nsec - t0.tv_nsec));
 			fflush(stdout);
+		} else if (!strcmp(op, "listen")) {
+			struct sock_filter f[] = {
+			    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_kexec_load, 0, 1),
+			    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+			    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+			};
+			struct sock_fprog prog = {4, f};
+			prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+			long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+					 SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+			report("listen", r < 0 ? -errno : r);
 		} else if (!strncmp(op, "wait:", 5)) {
 			report("waiting", 0);
 			for (int k = 0; k < 1000 && access(op + 5, F_OK) < 0; k++)
