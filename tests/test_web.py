@@ -298,9 +298,15 @@ def test_live_stream_hooks_and_kill(tmp_path):
         ev, d = sse_events(s, f"/api/stream?after={after}", lambda ev, d: ev == "records" and any(
             e.get("name") == "getppid" for e in d["events"]))
         assert all(e["seq"] >= after for e in d["events"])
-        # the fork/exit of the child is in the process tree
-        st, procs = s.get("/api/processes")
-        assert any(p.get("status") == 3 for p in procs)
+        # the fork/exit of the child is in the process tree (the getppid above
+        # may be the child's own, written before its exit record)
+        deadline = time.monotonic() + 10
+        while True:
+            st, procs = s.get("/api/processes")
+            if any(p.get("status") == 3 for p in procs) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert any(p.get("status") == 3 for p in procs), procs
         # hooks: no token, bad token, then a script that changes getppid
         script = "accessors.AddHookAfter('getppid', () => ({ret: 4242}))"
         assert s.post("/api/hooks", script, ctype="text/plain")[0] == 403
