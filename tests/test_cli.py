@@ -182,6 +182,17 @@ def test_check_several_files(tmp_path):
                                      f"before-hook on close (3) registered at {b}:3"]
 
 
+def test_check_shows_mode_and_filter_and_takes_s(tmp_path):
+    f = js(tmp_path, "n.js", 'accessors.AddHookBefore("socket", () => {},'
+                             ' {mode: "notify", args: {0: 2}});\n'
+                             'accessors.AddHookBefore("write", () => {}, {args: {0: 1}});\n')
+    p = jvisor("check", "-s", str(f))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        f"before-hook on write (1), when a0 == 0x1 registered at {f}:2",
+        f"before-hook on socket (41), notify mode, when a0 == 0x2 registered at {f}:1"]
+
+
 def test_check_runs_nothing(tmp_path):
     # A script's top level runs, but no program and no hook.
     marker = tmp_path / "called"
