@@ -218,6 +218,13 @@ def test_unknown_key(tmp_path):
     ("command", "prog"),
     ("command", []),
     ("command", ["prog", 1]),
+    ("log", 5),
+    ("log-socket", ["unix:x"]),
+    ("web", 8080),
+    ("web-keep", "yes"),
+    ("control-no-token", 1),
+    ("isolate", "true"),
+    ("clearenv", None),
 ])
 def test_wrong_type_names_the_key(tmp_path, key, value):
     p, path = run_cfg(tmp_path, {key: value}, "write-stdout", "PROGRAM RAN")

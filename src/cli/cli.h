@@ -20,6 +20,11 @@ struct run_callback {
 	struct hook_filter filter; /* "args" (hookargs.c); n == 0: none */
 };
 struct json_t;
+/* A config key's value of the expected JSON type, stored in *out: 1, or -1
+ * with *e = "PATH: key 'KEY' must be a string" (or "true or false"). */
+int config_string(const char *path, const char *key, struct json_t *v, char **out,
+		  struct jv_error *e);
+int config_bool(const char *path, const char *key, struct json_t *v, int *out, struct jv_error *e);
 /* A callbacks entry's "args" map {"INDEX": VALUE or {value, mask, op}} (hookargs.c). */
 int config_hook_args(const char *path, size_t i, struct json_t *v, struct hook_filter *f,
 		     struct jv_error *e);

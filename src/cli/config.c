@@ -7,6 +7,23 @@
 #include "cli/cli.h"
 
 /* Paths in the config are relative to the config file's directory. */
+int config_string(const char *path, const char *key, json_t *v, char **out, struct jv_error *e)
+{
+	if (!json_is_string(v))
+		return jv_err(e, 0, "%s: key '%s' must be a string", path, key);
+	free(*out);
+	*out = xstrdup(json_string_value(v));
+	return 1;
+}
+
+int config_bool(const char *path, const char *key, json_t *v, int *out, struct jv_error *e)
+{
+	if (!json_is_boolean(v))
+		return jv_err(e, 0, "%s: key '%s' must be true or false", path, key);
+	*out = json_is_true(v);
+	return 1;
+}
+
 static char *resolve(const char *config, const char *path)
 {
 	if (path[0] == '/')

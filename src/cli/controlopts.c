@@ -42,13 +42,8 @@ int control_config_key(const char *path, const char *key, json_t *v, struct run_
 			o->addr = xstrdup(s);
 		return 1;
 	}
-	if (!strcmp(key, "control-no-token")) {
-		if (!json_is_boolean(v))
-			return jv_err(e, 0, "%s: key 'control-no-token' must be true or false",
-				      path);
-		o->no_token = json_is_true(v);
-		return 1;
-	}
+	if (!strcmp(key, "control-no-token"))
+		return config_bool(path, key, v, &o->no_token, e);
 	return 0;
 }
 

@@ -111,22 +111,13 @@ int log_option(struct run_log_options *o, int opt, const char *arg)
 	}
 }
 
-static int want_string(const char *path, const char *key, json_t *v, char **out, struct jv_error *e)
-{
-	if (!json_is_string(v))
-		return jv_err(e, 0, "%s: key '%s' must be a string", path, key);
-	free(*out);
-	*out = xstrdup(json_string_value(v));
-	return 1;
-}
-
 int log_config_key(const char *path, const char *key, json_t *v, struct run_log_options *o,
 		   struct jv_error *e)
 {
 	if (!strcmp(key, "log"))
-		return want_string(path, key, v, &o->path, e);
+		return config_string(path, key, v, &o->path, e);
 	if (!strcmp(key, "log-socket"))
-		return want_string(path, key, v, &o->socket, e);
+		return config_string(path, key, v, &o->socket, e);
 	if (!strcmp(key, "trace")) {
 		size_t n = json_is_array(v) ? json_array_size(v) : 1;
 		for (size_t i = 0; i < n; i++) {

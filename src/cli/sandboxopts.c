@@ -169,12 +169,9 @@ int sandbox_config_key(const char *path, const char *key, json_t *v, struct sand
 		;
 	if (!lo->name)
 		return 0;
-	if (lo->has_arg == no_argument) {
-		if (!json_is_boolean(v))
-			return jv_err(e, 0, "%s: key '%s' must be true or false", path, key);
-		*(lo->val == OPT_SB_ISOLATE ? &o->isolate : &o->clearenv) = json_is_true(v);
-		return 1;
-	}
+	if (lo->has_arg == no_argument)
+		return config_bool(path, key, v,
+				   lo->val == OPT_SB_ISOLATE ? &o->isolate : &o->clearenv, e);
 	/* Repeatable options take an array; numbers may be JSON numbers. */
 	size_t n = json_is_array(v) ? json_array_size(v) : 1;
 	for (size_t i = 0; i < n; i++) {

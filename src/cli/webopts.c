@@ -28,19 +28,10 @@ int web_option(struct run_web_options *o, int opt, const char *arg)
 int web_config_key(const char *path, const char *key, json_t *v, struct run_web_options *o,
 		   struct jv_error *e)
 {
-	if (!strcmp(key, "web")) {
-		if (!json_is_string(v))
-			return jv_err(e, 0, "%s: key 'web' must be a string (HOST:PORT)", path);
-		free(o->addr);
-		o->addr = xstrdup(json_string_value(v));
-		return 1;
-	}
-	if (!strcmp(key, "web-keep")) {
-		if (!json_is_boolean(v))
-			return jv_err(e, 0, "%s: key 'web-keep' must be true or false", path);
-		o->keep = json_is_true(v);
-		return 1;
-	}
+	if (!strcmp(key, "web"))
+		return config_string(path, key, v, &o->addr, e);
+	if (!strcmp(key, "web-keep"))
+		return config_bool(path, key, v, &o->keep, e);
 	return 0;
 }
 
