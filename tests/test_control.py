@@ -354,12 +354,12 @@ def test_default_socket_is_private_and_removed(sandboxes, tmp_path):
     assert not p.exists() and not p.parent.exists()
 
 
-def test_sandboxed_process_is_refused(sandboxes, tmp_path):
-    sock = tmp_path / "ctl.sock"
-    code = ("import socket, sys, time\n"
-            "time.sleep(0.5)\n"
-            "c = socket.socket(socket.AF_UNIX)\n"
-            f"c.connect({str(sock)!r})\n"
+def sandboxed_client(connect):
+    """Python source for a program under jvisor that connects to its control
+    socket (connect: the lines that make `c`), asks for the hooks and prints
+    whatever comes back until the server closes."""
+    return ("import socket, time\n"
+            "time.sleep(0.5)\n" + connect +
             "try:\n"
             "    c.sendall(b'{\"type\":\"current-hooks\"}')\n"
             "except OSError:\n"
@@ -370,6 +370,12 @@ def test_sandboxed_process_is_refused(sandboxes, tmp_path):
             "    if not d: break\n"
             "    data += d\n"
             "print(data.decode())\n")
+
+
+def test_sandboxed_process_is_refused(sandboxes, tmp_path):
+    sock = tmp_path / "ctl.sock"
+    code = sandboxed_client("c = socket.socket(socket.AF_UNIX)\n"
+                            f"c.connect({str(sock)!r})\n")
     r = subprocess.run([JVISOR, "run", "--control", f"unix:{sock}", "--", PYTHON, "-c", code],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
@@ -517,19 +523,7 @@ def test_sandboxed_process_is_refused_over_tcp(tmp_path):
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    code = ("import socket, time\n"
-            "time.sleep(0.5)\n"
-            f"c = socket.create_connection(('127.0.0.1', {port}))\n"
-            "try:\n"
-            "    c.sendall(b'{\"type\":\"current-hooks\"}')\n"
-            "except OSError:\n"
-            "    pass\n"
-            "data = b''\n"
-            "while True:\n"
-            "    d = c.recv(4096)\n"
-            "    if not d: break\n"
-            "    data += d\n"
-            "print(data.decode())\n")
+    code = sandboxed_client(f"c = socket.create_connection(('127.0.0.1', {port}))\n")
     r = subprocess.run([JVISOR, "run", "--control", f"tcp:127.0.0.1:{port}",
                         "--control-no-token", "--", PYTHON, "-c", code],
                        capture_output=True, text=True, timeout=60)

@@ -108,6 +108,20 @@ def kill_quietly(p):
         p.wait(timeout=10)
 
 
+def start_basic(tmp_path, *args, hooks=NOOP_HOOK, own_group=False):
+    """Start `jvisor run -s HOOKS -- proc_basic ARGS` with its stdout in a file;
+    returns (Popen, path of that file). own_group: a process group of its own (in
+    the same session as pytest, so not orphaned: the kernel keeps SIGTSTP)."""
+    hooks_file = tmp_path / "h.js"
+    hooks_file.write_text(hooks)
+    out = tmp_path / "out"
+    with open(out, "w") as f:
+        p = subprocess.Popen([JVISOR, "run", "-s", str(hooks_file), "--", helper("proc_basic"),
+                              *args], stdout=f, stderr=subprocess.PIPE, text=True,
+                             process_group=0 if own_group else None)
+    return p, out
+
+
 # --- 1. exit status ---------------------------------------------------------------
 
 
@@ -400,16 +414,10 @@ def test_group_stop_and_continue(tmp_path, stopsig):
     accessors.AddHookBefore("clock_nanosleep", function () {});
     accessors.AddHookAfter("clock_nanosleep", function () {});
     """
-    hooks_file = tmp_path / "stop.js"
-    hooks_file.write_text(hooks)
-    out = tmp_path / "out"
-    with open(out, "w") as f:
-        # A process group of its own with its parent (pytest) outside it, in the same
-        # session: not orphaned, so the kernel does not discard SIGTSTP (whatever
-        # runs the tests, even a setsid'd CI job).
-        p = subprocess.Popen([JVISOR, "run", "-s", str(hooks_file), "--", helper("proc_basic"),
-                              "tticks", "30", "30"], stdout=f, stderr=subprocess.PIPE, text=True,
-                             process_group=0)
+    # A process group of its own with its parent (pytest) outside it, in the same
+    # session: not orphaned, so the kernel does not discard SIGTSTP (whatever runs
+    # the tests, even a setsid'd CI job).
+    p, out = start_basic(tmp_path, "tticks", "30", "30", hooks=hooks, own_group=True)
     try:
         pid = read_pid_line(out)
         assert wait_for(lambda: "tick 2" in out.read_text())
@@ -434,12 +442,7 @@ def test_group_stop_and_continue(tmp_path, stopsig):
 
 def test_signals_to_a_stopped_program(tmp_path):
     """SIGTERM to a stopped program stays pending until SIGCONT, as natively."""
-    out = tmp_path / "out"
-    hooks_file = tmp_path / "h.js"
-    hooks_file.write_text(NOOP_HOOK)
-    with open(out, "w") as f:
-        p = subprocess.Popen([JVISOR, "run", "-s", str(hooks_file), "--", helper("proc_basic"),
-                              "ticks", "1000", "10"], stdout=f, stderr=subprocess.PIPE, text=True)
+    p, out = start_basic(tmp_path, "ticks", "1000", "10")
     try:
         pid = read_pid_line(out)
         os.kill(pid, signal.SIGSTOP)
@@ -481,13 +484,7 @@ def test_parent_sees_child_stop_and_continue(tmp_path):
 
 
 def test_sigtstp_default_action_stops(tmp_path):
-    out = tmp_path / "out"
-    hooks_file = tmp_path / "h.js"
-    hooks_file.write_text(NOOP_HOOK)
-    with open(out, "w") as f:
-        p = subprocess.Popen([JVISOR, "run", "-s", str(hooks_file), "--", helper("proc_basic"),
-                              "tstp"], stdout=f, stderr=subprocess.PIPE, text=True,
-                             process_group=0)
+    p, out = start_basic(tmp_path, "tstp", own_group=True)
     try:
         pid = read_pid_line(out)
         assert wait_stopped(pid, p.pid), task_states(pid)
@@ -523,12 +520,7 @@ def test_signal_to_jvisor_is_forwarded(tmp_path, sig):
 
 
 def test_forwarded_signal_default_action(tmp_path):
-    out = tmp_path / "out"
-    hooks_file = tmp_path / "h.js"
-    hooks_file.write_text(NOOP_HOOK)
-    with open(out, "w") as f:
-        p = subprocess.Popen([JVISOR, "run", "-s", str(hooks_file), "--", helper("proc_basic"),
-                              "ticks", "1000", "20"], stdout=f, stderr=subprocess.PIPE, text=True)
+    p, out = start_basic(tmp_path, "ticks", "1000", "20")
     try:
         read_pid_line(out)
         os.kill(p.pid, signal.SIGTERM)
