@@ -569,70 +569,7 @@ int policy_check_abi(int nr, const char **reason)
 	return ENOSYS;
 }
 
-#define X32_BIT 0x40000000u
-
-/* The i386 (x32) numbers of the trapped syscalls, in *out; returns how many. */
-static size_t foreign_numbers(uint32_t arch, bool (*trapped)(int nr), uint32_t *out)
+bool policy_foreign_abi_denied(void)
 {
-	size_t n = 0;
-	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
-		const char *name = trapped(nr) ? sys_name(nr) : NULL;
-		if (!name)
-			continue;
-		int k = seccomp_syscall_resolve_name_arch(arch, name);
-		if (k < 0)
-			continue;
-		out[n++] = arch == SCMP_ARCH_X32 ? (uint32_t)k | X32_BIT : (uint32_t)k;
-	}
-	return n;
-}
-
-int policy_wrap_abi(struct sock_filter **prog, size_t *len, bool (*trapped)(int nr),
-		    struct jv_error *e)
-{
-	if (foreign_abi_allowed)
-		return 0;
-	static uint32_t i386[SYS_NR_MAX], x32[SYS_NR_MAX];
-	size_t ni = foreign_numbers(SCMP_ARCH_X86, trapped, i386);
-	size_t nx = foreign_numbers(SCMP_ARCH_X32, trapped, x32);
-	size_t head = 7, total = head + 1 + 2 * ni + 1 + 2 * nx + 1 + *len;
-	if (total > BPF_MAXINSNS)
-		return jv_err(
-		    e, 0,
-		    "seccomp filter too large with the foreign-ABI rule (%zu instructions); "
-		    "a policy file with \"foreign-abi\": \"allow\" drops it",
-		    total);
-	struct sock_filter *f = xcalloc(total, sizeof(*f));
-	size_t lib = total - *len; /* where the original program starts */
-	size_t i386_at = head, x32_at = head + 1 + 2 * ni + 1;
-	size_t k = 0;
-#define INS(code, jt, jf, kk) (f[k] = (struct sock_filter)BPF_JUMP(code, kk, jt, jf), k++)
-#define JA_TO(target) INS(BPF_JMP | BPF_JA, 0, 0, (uint32_t)((target) - (k + 1)))
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, AUDIT_ARCH_X86_64);
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
-	INS(BPF_JMP | BPF_JGE | BPF_K, 2, 0, X32_BIT);
-	JA_TO(lib);	/* x86_64 */
-	JA_TO(i386_at); /* the other arch: i386 */
-	JA_TO(x32_at);	/* x32 */
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
-	for (size_t i = 0; i < ni; i++) {
-		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, i386[i]);
-		JA_TO(lib);
-	}
-	INS(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE | JV_ABI_DATA);
-	for (size_t i = 0; i < nx; i++) {
-		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, x32[i]);
-		JA_TO(lib);
-	}
-	INS(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE | JV_ABI_DATA);
-#undef JA_TO
-#undef INS
-	if (k != lib)
-		abort();
-	memcpy(f + lib, *prog, *len * sizeof(*f));
-	free(*prog);
-	*prog = f;
-	*len = total;
-	return 0;
+	return !foreign_abi_allowed;
 }

@@ -23,12 +23,10 @@ void policy_set_isolated(bool isolated);
 /* Add the policy's rules to a libseccomp filter; syscalls for which trapped(nr)
  * is true already stop for hooks (the tracer checks the policy there too). */
 int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e);
-/* Put the foreign-ABI rule in front of a filter: i386 and x32 syscalls whose
- * native twin is not trapped(nr) stop with RET_TRACE(JV_ABI_DATA); the rest
- * go on to the filter. Without the rule (policy file) *prog is left alone. */
-struct sock_filter;
-int policy_wrap_abi(struct sock_filter **prog, size_t *len, bool (*trapped)(int nr),
-		    struct jv_error *e);
+/* The foreign-ABI rule: i386 and x32 syscalls nothing traps are stopped
+ * (RET_TRACE with JV_ABI_DATA, src/tracer/filter.c) and checked by
+ * policy_check_abi(). False when the policy file allows other ABIs. */
+bool policy_foreign_abi_denied(void);
 /* Is a syscall of another ABI with native twin nr denied? (0 or the errno.) */
 int policy_check_abi(int nr, const char **reason);
 /* Does the policy look at native syscall nr (at any stop)? */

@@ -98,19 +98,12 @@ bool argrules_uncovered(int nr)
 	return false;
 }
 
-/* The numbers of the filtered syscalls in another ABI (x32: with its bit). */
-static size_t foreign(enum sys_abi abi, uint32_t *out)
+bool argrules_filtered(int nr)
 {
-	size_t n = 0;
-	for (int k = 0; k < SYS_NR_MAX; k++) {
-		int nat = sys_to_native(abi, k);
-		if (nat >= 0 && nat < SYS_NR_MAX && filtered[nat])
-			out[n++] = (uint32_t)k | (abi == SYS_ABI_X32 ? X32_BIT : 0);
-	}
-	return n;
+	return nr >= 0 && nr < SYS_NR_MAX && filtered[nr];
 }
 
-int argrules_wrap(struct sock_filter **prog, size_t *len, struct jv_error *e)
+void argrules_built(void)
 {
 	/* What the filter traps now, for growing it later (grow.c). */
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
@@ -124,46 +117,4 @@ int argrules_wrap(struct sock_filter **prog, size_t *len, struct jv_error *e)
 		}
 		all[nr] = !filtered[nr] && (any || log_wants(nr));
 	}
-	static uint32_t i386[SYS_NR_MAX], x32[SYS_NR_MAX];
-	size_t ni = foreign(SYS_ABI_I386, i386), nx = foreign(SYS_ABI_X32, x32);
-	if (!ni && !nx)
-		return 0;
-	/* ld arch; i386? -> I; ld nr; x32 bit? -> X; else the program. */
-	size_t head = 7, total = head + 1 + 2 * ni + 1 + 2 * nx + 1 + *len;
-	if (total > BPF_MAXINSNS)
-		return jv_err(e, 0,
-			      "seccomp filter too large with argument filters (%zu instructions)",
-			      total);
-	struct sock_filter *f = xcalloc(total, sizeof(*f));
-	size_t lib = total - *len, i_at = head, x_at = head + 1 + 2 * ni + 1;
-	size_t k = 0;
-#define INS(code, jt, jf, kk) (f[k] = (struct sock_filter)BPF_JUMP(code, kk, jt, jf), k++)
-#define JA_TO(target) INS(BPF_JMP | BPF_JA, 0, 0, (uint32_t)((target) - (k + 1)))
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
-	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, AUDIT_ARCH_I386);
-	JA_TO(i_at);
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
-	INS(BPF_JMP | BPF_JGE | BPF_K, 0, 1, X32_BIT);
-	JA_TO(x_at);
-	JA_TO(lib); /* native (or another arch: the program checks it) */
-	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
-	for (size_t i = 0; i < ni; i++) {
-		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, i386[i]);
-		INS(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE | JV_TRACE_DATA);
-	}
-	JA_TO(lib);
-	for (size_t i = 0; i < nx; i++) {
-		INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, x32[i]);
-		INS(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE | JV_TRACE_DATA);
-	}
-	JA_TO(lib);
-#undef JA_TO
-#undef INS
-	if (k != lib)
-		abort();
-	memcpy(f + lib, *prog, *len * sizeof(*f));
-	free(*prog);
-	*prog = f;
-	*len = total;
-	return 0;
 }

@@ -5,8 +5,8 @@
  * RET_TRACE rule per hook (and the log) with its comparisons (libseccomp
  * SCMP_A0..A5); any other trapped syscall gets one
  * unconditional rule. libseccomp compares only the low 32 bits on the i386
- * and x32 ABIs, so on those every call of a filtered syscall stops (a prefix
- * put in front of the program); the tracer checks each hook's filter again. */
+ * and x32 ABIs, so on those every call of a filtered syscall stops (the ABI
+ * prefix of src/tracer/filter.c); the tracer checks each hook's filter again. */
 #pragma once
 
 #include <stdbool.h>
@@ -18,9 +18,10 @@
 /* Add the rules of trapped syscall nr to the libseccomp context, returning
  * action (SCMP_ACT_TRACE or SCMP_ACT_NOTIFY); 0 or -errno. */
 int argrules_add(void *scmp_ctx, int nr, uint32_t action);
-/* After the program is built: note what it traps; put the i386/x32 prefix in front of it. */
-struct sock_filter;
-int argrules_wrap(struct sock_filter **prog, size_t *len, struct jv_error *e);
+/* Has nr argument rules in the filter being built? */
+bool argrules_filtered(int nr);
+/* The filter is built: note what it traps, for growing it later. */
+void argrules_built(void);
 /* Does the filter built last stop every call of nr (no argument rules)? */
 bool argrules_traps_all(int nr);
 /* Has nr a hook registered after the filter was built (grow.c)? */

@@ -5,7 +5,9 @@
  * memory) is trapped so the tracer can check them (src/tracer/loop.c). */
 #include <errno.h>
 #include <asm/unistd.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
+#include <stddef.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -65,6 +67,87 @@ static bool trapped(int nr)
 	       nr == __NR_clone3 || (nr == __NR_execve && notify_pending_adopt());
 }
 
+#define X32_BIT 0x40000000u
+
+/* The numbers in another ABI (x32: with its bit) of the native syscalls that
+ * pick() selects, in out; returns how many. */
+static size_t foreign(enum sys_abi abi, bool (*pick)(int nr), uint32_t *out)
+{
+	size_t n = 0;
+	for (int k = 0; k < SYS_NR_MAX; k++) {
+		int nat = sys_to_native(abi, k);
+		if (nat >= 0 && nat < SYS_NR_MAX && pick(nat))
+			out[n++] = (uint32_t)k | (abi == SYS_ABI_X32 ? X32_BIT : 0);
+	}
+	return n;
+}
+
+/* One prefix in front of libseccomp's program for the other ABIs. A native
+ * call jumps straight to the program (five instructions). An i386 or x32 call
+ * of a syscall with argument rules stops (libseccomp compares only the low 32
+ * bits there; the tracer checks the filters), one of another trapped syscall
+ * goes on to the program, and any other is stopped for the policy's
+ * foreign-ABI rule (RET_TRACE with JV_ABI_DATA), or goes on when the policy
+ * allows other ABIs. No prefix when it would change nothing. */
+static int wrap_abi(struct sock_filter **prog, size_t *len, struct jv_error *e)
+{
+	bool deny = policy_foreign_abi_denied();
+	static uint32_t fi[SYS_NR_MAX], ti[SYS_NR_MAX], fx[SYS_NR_MAX], tx[SYS_NR_MAX];
+	size_t nfi = foreign(SYS_ABI_I386, argrules_filtered, fi);
+	size_t nfx = foreign(SYS_ABI_X32, argrules_filtered, fx);
+	size_t nti = deny ? foreign(SYS_ABI_I386, trapped, ti) : 0;
+	size_t ntx = deny ? foreign(SYS_ABI_X32, trapped, tx) : 0;
+	if (!deny && !nfi && !nfx)
+		return 0;
+	size_t head = 7, n_i = 2 + 2 * (nfi + nti), n_x = 2 + 2 * (nfx + ntx);
+	size_t total = head + n_i + n_x + *len;
+	if (total > BPF_MAXINSNS)
+		return jv_err(e, 0,
+			      "seccomp filter too large with the rules for other ABIs (%zu "
+			      "instructions)%s",
+			      total,
+			      deny ? "; a policy file with \"foreign-abi\": \"allow\" makes it "
+				     "smaller"
+				   : "");
+	struct sock_filter *f = xcalloc(total, sizeof(*f));
+	size_t lib = total - *len, i_at = head, x_at = head + n_i, k = 0;
+#define INS(code, jt, jf, kk) (f[k] = (struct sock_filter)BPF_JUMP(code, kk, jt, jf), k++)
+#define JA_TO(target) INS(BPF_JMP | BPF_JA, 0, 0, (uint32_t)((target) - (k + 1)))
+	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
+	INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, AUDIT_ARCH_X86_64);
+	INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
+	INS(BPF_JMP | BPF_JGE | BPF_K, 2, 0, X32_BIT);
+	JA_TO(lib);  /* x86_64 */
+	JA_TO(i_at); /* the other arch: i386 */
+	JA_TO(x_at); /* x32 */
+	for (int abi = 0; abi < 2; abi++) {
+		const uint32_t *filt = abi ? fx : fi, *trap = abi ? tx : ti;
+		size_t nf = abi ? nfx : nfi, nt = abi ? ntx : nti;
+		INS(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
+		for (size_t i = 0; i < nf; i++) {
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, filt[i]);
+			INS(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE | JV_TRACE_DATA);
+		}
+		for (size_t i = 0; i < nt; i++) {
+			INS(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, trap[i]);
+			JA_TO(lib);
+		}
+		if (deny)
+			INS(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE | JV_ABI_DATA);
+		else
+			JA_TO(lib);
+	}
+#undef JA_TO
+#undef INS
+	if (k != lib)
+		abort();
+	memcpy(f + lib, *prog, *len * sizeof(*f));
+	free(*prog);
+	*prog = f;
+	*len = total;
+	return 0;
+}
+
 int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 {
 	*prog = NULL;
@@ -103,10 +186,8 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	_cleanup_free_ struct sock_filter *buf = NULL;
 	if (filter_export(ctx, &buf, len, e) < 0)
 		return -1;
-	if (argrules_wrap(&buf, len, e) < 0)
-		return -1;
-	/* Other ABIs: only what is trapped reaches the rules (src/sandbox/policy.c). */
-	if (policy_wrap_abi(&buf, len, trapped, e) < 0)
+	argrules_built();
+	if (wrap_abi(&buf, len, e) < 0)
 		return -1;
 	*prog = steal_pointer(&buf);
 	return 0;
