@@ -5,15 +5,7 @@
 #
 # usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor)
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-jvisor=${1:-$here/../../build/jvisor}
-python=${PYTHON:-/usr/bin/python3}
-[ -x "$python" ] || python=python3
-
-if [ ! -x "$jvisor" ]; then
-	echo "run.sh: no jvisor binary at $jvisor (build it with: make)" >&2
-	exit 2
-fi
+. "$(dirname "$0")/../common.sh" # here, jvisor, python
 
 # A port that is free right now: the kernel picks it for a throwaway socket.
 port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || exit 2

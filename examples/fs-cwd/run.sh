@@ -6,14 +6,8 @@
 # usage: run.sh [PATH/TO/jvisor [FAKE_CWD]]
 #   default jvisor: the repo's build/jvisor; default FAKE_CWD: /anydir
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-jvisor=${1:-$here/../../build/jvisor}
+. "$(dirname "$0")/../common.sh" # here, jvisor, python
 fake=${2:-/anydir}
-
-if [ ! -x "$jvisor" ]; then
-	echo "run.sh: no jvisor binary at $jvisor (build it with: make)" >&2
-	exit 2
-fi
 pwd_bin=/bin/pwd
 [ -x "$pwd_bin" ] || pwd_bin=/usr/bin/pwd
 

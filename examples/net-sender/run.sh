@@ -8,15 +8,7 @@
 # The client is curl when installed, else a few lines of python3; set
 # CLIENT=curl or CLIENT=python to choose.
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-jvisor=${1:-$here/../../build/jvisor}
-python=${PYTHON:-/usr/bin/python3}
-[ -x "$python" ] || python=python3
-
-if [ ! -x "$jvisor" ]; then
-	echo "run.sh: no jvisor binary at $jvisor (build it with: make)" >&2
-	exit 2
-fi
+. "$(dirname "$0")/../common.sh" # here, jvisor, python
 
 tmp=$(mktemp -d) || exit 2
 server=

@@ -6,13 +6,7 @@
 #
 # usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor)
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-jvisor=${1:-$here/../../build/jvisor}
-python=${PYTHON:-/usr/bin/python3}
-if [ ! -x "$jvisor" ]; then
-	echo "run.sh: no jvisor binary at $jvisor (build it with: make)" >&2
-	exit 2
-fi
+. "$(dirname "$0")/../common.sh" # here, jvisor, python
 echo "== sandbox demo"
 echo "   \$ jvisor run -c config.json -- python3 probe.py"
 echo
