@@ -236,3 +236,26 @@ def test_trace_args_filters_the_log(tmp_path):
 def test_trace_args_bad_spec(tmp_path, spec):
     p = run(tmp_path, None, "g:1", opts=["-e", "trace=getppid", "--trace-args", spec])
     assert p.returncode != 0 and "--trace-args" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("mode", ["ptrace", "notify"])
+def test_kernel_stops_only_matching_calls(tmp_path, mode):
+    """The control socket's stats count the calls that reached jvisor: with a
+    filter, exactly the matching ones (the kernel filtered the rest)."""
+    from test_control import Line, Sandbox
+    go = tmp_path / "go"
+    (tmp_path / "hooks.js").write_text(
+        'accessors.AddHookBefore("getppid", () => {},'
+        f' {{mode: "{mode}", args: {{0: {{value: 7, op: "<="}}, 1: 0x20}}}});\n')
+    ops = ["g:7,0x20", "g:8,0x20", "g:0,0x20", "g:7,0x21", "g:-1,0x20", "g:3,0x20"]
+    s = Sandbox(["-s", str(tmp_path / "hooks.js"), "--", helper("fast_calls"), *ops,
+                 f"wait:{go}"], tmp_path)
+    try:
+        assert s.wait_stdout("waiting"), s.stdout()
+        a = Line(s).ask({"type": "stats"})
+        assert a["type"] == "ok", a
+        assert a["payload"]["syscalls"].get("getppid") == 3, a  # 7, 0 and 3
+        go.touch()
+        assert s.proc.wait(20) == 0
+    finally:
+        s.close()
