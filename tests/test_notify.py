@@ -361,3 +361,27 @@ def test_i386_calls(tmp_path):
     p = run(tmp_path, js % ", args: {0: 5}", fast("i:5", "i:6", "g:5", "g:6"))
     assert tagged(p.stderr, "H") == ["ptrace i386 5", "notify x86_64 5"]
     assert p.stdout.count("ret=77") == 2
+
+
+@pytest.mark.parametrize("outer", ["before", "after", "notify"])
+def test_hook_added_by_a_hook_sees_the_very_next_call(tmp_path, outer):
+    """A hook that registers a hook for a syscall nothing trapped: the filter
+    grows before the program goes on, so its next call is already hooked
+    (every write of fast_calls, the report of the getppid call included)."""
+    api = "AddHookAfter" if outer == "after" else "AddHookBefore"
+    opts = ', {mode: "notify"}' if outer == "notify" else ""
+    js = f"""
+        let added = false;
+        accessors.{api}("getppid", function () {{
+            if (added) return;
+            added = true;
+            accessors.AddHookBefore("write", function (fd, buf, n) {{
+                accessors.print("W " + accessors.readString(buf, Number(n)).trim());
+            }});
+        }}{opts});
+        """
+    p = run(tmp_path, js, fast("g:1", "w:1:x\n", "w:1:y\n"))
+    assert p.returncode == 0, p.stderr
+    w = tagged(p.stderr, "W")
+    assert w[0].startswith("getppid ret=") and w[1:] == ["x", "write ret=2", "y",
+                                                          "write ret=2"], w

@@ -413,13 +413,22 @@ bool tracer_grow_at_stop(void *thread)
 	return done;
 }
 
-int tracer_grow_filters(struct jv_error *e)
+/* The syscalls hooked (or logged) now that no installed filter traps, in
+ * add[]; returns how many. */
+static int to_add(bool add[SYS_NR_MAX])
 {
 	if (!grow_ready)
 		tracer_grow_init();
-	/* Processes that could not take an earlier filter: try again. */
-	char failed[768] = "";
-	int n_failed = 0;
+	int n = 0;
+	for (int nr = 0; nr < SYS_NR_MAX; nr++)
+		if ((add[nr] = !trapped[nr] && wanted(nr)))
+			n++;
+	return n;
+}
+
+/* Processes that could not take an earlier filter: try again. */
+static void retry_pending(void)
+{
 	for (size_t i = 0; i < n_pending;) {
 		pid_t pid = pending[i].pid;
 		if (tracer_traced_tgid(pid) != pid) {
@@ -441,25 +450,20 @@ int tracer_grow_filters(struct jv_error *e)
 		}
 		i++;
 	}
-	bool add[SYS_NR_MAX] = {0};
-	int n_add = 0;
-	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
-		if (!trapped[nr] && wanted(nr)) {
-			add[nr] = true;
-			n_add++;
-		}
-	}
-	if (!n_add)
-		return 0;
-	_cleanup_free_ struct sock_filter *prog = NULL;
-	size_t len = 0;
-	if (build_filter(add, &prog, &len, e) < 0)
-		return -1;
-	struct fprog_ctx fc = {prog, len};
+}
+
+/* Put prog in every traced process but skip (0: none), then again in any
+ * forked meanwhile. Returns how many failed, naming them in failed. */
+static int grow_processes(const struct sock_filter *prog, size_t len, pid_t skip, char *failed,
+			  size_t failed_len)
+{
+	struct fprog_ctx fc = {(struct sock_filter *)prog, len};
 	struct blob b = {16 + len * sizeof(*prog), build_fprog, &fc, 2};
-	/* Every process, then again for any forked meanwhile from one not yet done. */
 	size_t n_done = 0, cap_done = 16;
 	_cleanup_free_ pid_t *done = xmalloc(cap_done * sizeof(*done));
+	int n_failed = 0;
+	if (skip > 0)
+		done[n_done++] = skip;
 	for (int round = 0; round < 4; round++) {
 		_cleanup_free_ pid_t *procs = NULL;
 		size_t n = tracer_processes(&procs);
@@ -485,11 +489,16 @@ int tracer_grow_filters(struct jv_error *e)
 				add_pending(procs[i], prog, len); /* at its next stop */
 			n_failed++;
 			size_t l = strlen(failed);
-			snprintf(failed + l, sizeof(failed) - l, "%s%s", l ? "; " : "", pe.msg);
+			snprintf(failed + l, failed_len - l, "%s%s", l ? "; " : "", pe.msg);
 		}
 		if (!fresh)
 			break;
 	}
+	return n_failed;
+}
+
+static int finish(const bool *add, int n_add, int n_failed, const char *failed, struct jv_error *e)
+{
 	for (int nr = 0; nr < SYS_NR_MAX; nr++)
 		if (add[nr])
 			trapped[nr] = true;
@@ -497,4 +506,82 @@ int tracer_grow_filters(struct jv_error *e)
 		return jv_err(e, 0, "the new filter is not in %d process%s: %s", n_failed,
 			      n_failed == 1 ? "" : "es", failed);
 	return n_add;
+}
+
+int tracer_grow_filters(struct jv_error *e)
+{
+	retry_pending();
+	bool add[SYS_NR_MAX];
+	int n_add = to_add(add);
+	if (!n_add)
+		return 0;
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	size_t len = 0;
+	if (build_filter(add, &prog, &len, e) < 0)
+		return -1;
+	char failed[768] = "";
+	int n_failed = grow_processes(prog, len, 0, failed, sizeof(failed));
+	return finish(add, n_add, n_failed, failed, e);
+}
+
+int tracer_grow_in_hook(void *thread, struct jv_error *e)
+{
+	struct thread *t = thread;
+	bool add[SYS_NR_MAX];
+	int n_add = to_add(add);
+	if (!n_add)
+		return 0;
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	size_t len = 0;
+	if (build_filter(add, &prog, &len, e) < 0)
+		return -1;
+	/* The sock_fprog goes below t's stack pointer, past the red zone, for the
+	 * time of the call (as inject_stopped does). */
+	uint64_t sp;
+	if (tracer_thread_sp(t, &sp, e) < 0)
+		return -1;
+	struct fprog_ctx fc = {prog, len};
+	size_t blen = 16 + len * sizeof(*prog);
+	uint64_t base = (sp - RED_ZONE - blen) & ~15ull;
+	_cleanup_free_ void *old = xmalloc(blen);
+	_cleanup_free_ void *data = xmalloc(blen);
+	build_fprog(data, base, &fc);
+	struct iovec l = {old, blen}, rem = {(void *)(uintptr_t)base, blen};
+	if (process_vm_readv(t->tid, &l, 1, &rem, 1, 0) != (ssize_t)blen)
+		return jv_err(e, errno, "reading the stack of thread %d", (int)t->tid);
+	l.iov_base = data;
+	if (process_vm_writev(t->tid, &l, 1, &rem, 1, 0) != (ssize_t)blen)
+		return jv_err(e, errno, "writing the stack of thread %d", (int)t->tid);
+	uint64_t args[6];
+	memcpy(args, seccomp_args, sizeof(args));
+	args[2] = base;
+	int64_t rv = 0;
+	int r = tracer_inject(t, SYS_seccomp, args, &rv, e);
+	l.iov_base = old;
+	process_vm_writev(t->tid, &l, 1, &rem, 1, 0);
+	if (r < 0 || seccomp_result(t->tgid, rv, e) < 0)
+		return -1;
+	char failed[768] = "";
+	int n_failed = grow_processes(prog, len, t->tgid, failed, sizeof(failed));
+	return finish(add, n_add, n_failed, failed, e);
+}
+
+int tracer_grow_notified(pid_t tid, struct jv_error *e)
+{
+	pid_t tgid = tracer_traced_tgid(tid);
+	bool add[SYS_NR_MAX];
+	int n_add = to_add(add);
+	if (!n_add || tgid < 0)
+		return 0;
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	size_t len = 0;
+	if (build_filter(add, &prog, &len, e) < 0)
+		return -1;
+	/* The thread waits for its answer and cannot stop before it; the interrupt
+	 * stops it as soon as it has it, where the pending filter is put in. */
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0)
+		add_pending(tgid, prog, len);
+	char failed[768] = "";
+	int n_failed = grow_processes(prog, len, tgid, failed, sizeof(failed));
+	return finish(add, n_add, n_failed, failed, e);
 }

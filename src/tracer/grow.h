@@ -1,7 +1,7 @@
-/* Changing running processes from outside a hook call (src/control): run a
+/* Changing running processes (src/control, hooks that add hooks): run a
  * syscall inside a running traced process, and grow the seccomp filter of
  * every traced process when hooks are added for syscalls it lets through.
- * On the tracer's thread, between two stops (never inside a hook call). */
+ * On the tracer's thread. */
 #pragma once
 
 #include <stdbool.h>
@@ -20,6 +20,14 @@ void tracer_grow_init(void);
  * syscalls added (0: nothing to do), or -1 with *e naming the processes that
  * could not be changed (the others are). */
 int tracer_grow_filters(struct jv_error *e);
+/* The same, from inside a hook call that added hooks: the process of thread
+ * (stopped in that call) gets the filter through it before it goes on, so
+ * none of its next calls slips past (x86_64 calls only: -1 otherwise). */
+int tracer_grow_in_hook(void *thread, struct jv_error *e);
+/* The same for a hook served by a seccomp notification of thread tid, before
+ * the answer: the thread is interrupted, and its process gets the filter at
+ * the stop it makes as soon as it has the answer. */
+int tracer_grow_notified(pid_t tid, struct jv_error *e);
 /* Processes that were stopped (SIGSTOP) when their filter had to grow get
  * it when they run again: the loop calls tracer_grow_at_stop() at their next
  * PTRACE_EVENT_STOP that is not a group-stop (true: the thread was resumed). */

@@ -147,6 +147,16 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	return true;
 }
 
+/* The hooks of t's stop added hooks: trap their syscalls in t's process
+ * before t goes on (grow.c). True when t is gone. */
+static bool grow_in_hook(struct thread *t)
+{
+	struct jv_error e;
+	if (tracer_grow_in_hook(t, &e) < 0)
+		jv_warn("hooks added by a hook: %s", e.msg); /* the loop tries again */
+	return reap_gone(t);
+}
+
 /* Seccomp stops per native syscall number. */
 static unsigned long seen[SYS_NR_MAX];
 
@@ -249,9 +259,10 @@ static void on_seccomp_stop(struct thread *t)
 	t->args_changed = 0;
 	t->log_call = log_active && log_sys_enter(&t->log, ev);
 	struct hook_verdict v = {0};
+	unsigned gen = hooks_generation();
 	if (hooks_wanted(native, HOOK_BEFORE))
 		hooks_run(ev, &v);
-	if (reap_gone(t))
+	if (reap_gone(t) || (hooks_generation() != gen && grow_in_hook(t)))
 		return;
 	if (t->log_call)
 		t->log_call = log_sys_hooked(t->log, ev, &v);
@@ -326,8 +337,9 @@ static void on_syscall_exit(struct thread *t)
 	ev->ret = rv < 0 && rv >= -4095 ? -1 : rv;
 	ev->err = rv < 0 && rv >= -4095 ? (int)-rv : 0;
 	struct hook_verdict v = {0};
+	unsigned gen = hooks_generation();
 	hooks_run(ev, &v);
-	if (reap_gone(t))
+	if (reap_gone(t) || (hooks_generation() != gen && grow_in_hook(t)))
 		return;
 	if (t->log_call)
 		log_sys_exit(t->log, rv, &v);

@@ -35,6 +35,7 @@
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
+#include "tracer/grow.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
@@ -216,7 +217,11 @@ static void answer(const struct seccomp_notif *req)
 	for (int i = 0; i < 6; i++)
 		ev.args[i] = abi == SYS_ABI_I386 ? (uint32_t)req->data.args[i] : req->data.args[i];
 	struct hook_verdict v = {0};
+	unsigned gen = hooks_generation();
 	hooks_run(&ev, &v);
+	struct jv_error e;
+	if (hooks_generation() != gen && tracer_grow_notified(tid, &e) < 0)
+		jv_warn("hooks added by a hook: %s", e.msg); /* the loop tries again */
 	send_resp(req->id, !v.skip, v.raw);
 }
 
