@@ -385,3 +385,19 @@ def test_hook_added_by_a_hook_sees_the_very_next_call(tmp_path, outer):
     w = tagged(p.stderr, "W")
     assert w[0].startswith("getppid ret=") and w[1:] == ["x", "write ret=2", "y",
                                                           "write ret=2"], w
+
+
+def test_with_isolate(tmp_path):
+    """Inside --isolate's namespaces: the program is pid 2 there, and the hooks
+    see its pid as jvisor sees it (the notification's pid is translated)."""
+    hooks = tmp_path / "h.js"
+    hooks.write_text(
+        'accessors.AddHookBefore("getppid", function () {'
+        ' accessors.print("P " + this.pid + " " + this.tid + " " + this.mode);'
+        ' return {ret: 4242, errno: 0}; }, {mode: "notify"});\n')
+    r = jvisor_run(["--isolate", "-s", str(hooks), "--", PYTHON, "-c",
+                    "import os; print(os.getpid(), os.getppid())"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["2", "4242"], r.stdout
+    pid, tid, mode = tagged(r.stderr, "P")[0].split()
+    assert pid == tid and int(pid) > 2 and mode == "notify", r.stderr
