@@ -136,19 +136,44 @@ def test_hook_that_throws_or_loops(tmp_path):
     assert len(r) == 3 and r[0] == r[1] == r[2] > 1
 
 
-def test_ptrace_only_accessors_say_so(tmp_path):
+def test_accessors_in_notify_hooks(tmp_path):
+    """Those that need a thread stopped by ptrace say so; the others work, and
+    getSignalInfo gives the handlers without their details."""
     p = run(tmp_path, """
         accessors.AddHookBefore("getppid", function () {
-            for (const f of [() => accessors.stopThreads(), () => accessors.anonMmap(4096)]) {
-                try { f(); accessors.print("R no error"); }
-                catch (e) { accessors.print("R " + e.message); }
+            const calls = {
+                stopThreads: () => accessors.stopThreads(),
+                anonMmap: () => accessors.anonMmap(4096),
+                setUmask: () => accessors.setUmask(0, 0o22),
+                getArgv: () => accessors.getArgv().length,
+                getCwd: () => accessors.getCwd(),
+                getFdInfo: () => accessors.getFdInfo(1).fd,
+                getMmaps: () => accessors.getMmaps().length > 0,
+                getThreadInfo: () => typeof accessors.getThreadInfo(),
+                getUmask: () => accessors.getUmask(),
+                getExeInfo: () => accessors.getExeInfo().path.endsWith("python3.11") ||
+                                  accessors.getExeInfo().path.includes("python"),
+                sigactions: () => accessors.getSignalInfo().sigactions
+                    .filter(a => a.name === "SIGUSR1").map(a => a.known).join(),
+            };
+            for (const [k, f] of Object.entries(calls)) {
+                try { accessors.print("R " + k + " ok " + f()); }
+                catch (e) { accessors.print("R " + k + " err " + e.message); }
             }
         }, {mode: "notify"});
-        """, fast("g:1"))
+        """, [PYTHON, "-c", "import os, signal\n"
+              "signal.signal(signal.SIGUSR1, lambda *a: 0)\nos.umask(0o27)\nos.getppid()",
+              "arg1"])
     assert p.returncode == 0, p.stderr
-    r = tagged(p.stderr, "R")
-    assert len(r) == 2 and all("not available in a hook served by seccomp notification"
-                               in x for x in r), r
+    r = {x.split()[0]: x.split(None, 2)[1:] for x in tagged(p.stderr, "R")}
+    for k in ("stopThreads", "anonMmap", "setUmask"):
+        assert r[k][0] == "err" and "not available in a hook served by seccomp " \
+            "notification" in r[k][1], r
+    assert r["getArgv"] == ["ok", "4"], r  # python3 -c PROGRAM arg1
+    assert r["getUmask"] == ["ok", str(0o27)], r
+    assert r["sigactions"] == ["ok", "false"], r
+    for k in ("getCwd", "getFdInfo", "getMmaps", "getThreadInfo", "getExeInfo"):
+        assert r[k][0] == "ok", (k, r)
 
 
 def test_threads_and_forks(tmp_path):

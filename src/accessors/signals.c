@@ -272,7 +272,9 @@ int sig_info(const struct hook_event *ev, pid_t tid, struct sig_info *out, struc
 		sa->sig = s;
 		sa->handler = (out->ignored & (1ull << (s - 1))) ? 1 : 0;
 	}
-	if (ev && ev->pid == tgid && ev->abi == SYS_ABI_X86_64 && out->n_acts &&
+	/* Handler details need a syscall injected into a thread stopped by ptrace
+	 * (not one waiting for a seccomp notification's answer). */
+	if (ev && ev->thread && ev->pid == tgid && ev->abi == SYS_ABI_X86_64 && out->n_acts &&
 	    query_actions(ev, out, e) < 0) {
 		sig_info_free(out);
 		return -1;
