@@ -508,39 +508,43 @@ static int finish(const bool *add, int n_add, int n_failed, const char *failed, 
 	return n_add;
 }
 
-int tracer_grow_filters(struct jv_error *e)
+/* Put one more filter, trapping what is wanted now, in every process. With a
+ * hook call in progress, its process (self) gets it first through first(). */
+static int grow(pid_t self,
+		int (*first)(void *arg, const struct sock_filter *prog, size_t len,
+			     struct jv_error *e),
+		void *arg, struct jv_error *e)
 {
-	retry_pending();
 	bool add[SYS_NR_MAX];
 	int n_add = to_add(add);
 	if (!n_add)
 		return 0;
 	_cleanup_free_ struct sock_filter *prog = NULL;
 	size_t len = 0;
-	if (build_filter(add, &prog, &len, e) < 0)
+	if (build_filter(add, &prog, &len, e) < 0 || (first && first(arg, prog, len, e) < 0))
 		return -1;
 	char failed[768] = "";
-	int n_failed = grow_processes(prog, len, 0, failed, sizeof(failed));
+	int n_failed = grow_processes(prog, len, self, failed, sizeof(failed));
 	return finish(add, n_add, n_failed, failed, e);
 }
 
-int tracer_grow_in_hook(void *thread, struct jv_error *e)
+int tracer_grow_filters(struct jv_error *e)
 {
-	struct thread *t = thread;
-	bool add[SYS_NR_MAX];
-	int n_add = to_add(add);
-	if (!n_add)
-		return 0;
-	_cleanup_free_ struct sock_filter *prog = NULL;
-	size_t len = 0;
-	if (build_filter(add, &prog, &len, e) < 0)
-		return -1;
-	/* The sock_fprog goes below t's stack pointer, past the red zone, for the
-	 * time of the call (as inject_stopped does). */
+	retry_pending();
+	return grow(0, NULL, NULL, e);
+}
+
+/* Thread arg is stopped in a hook call: seccomp() injected into it (the
+ * sock_fprog below its stack pointer, past the red zone, for the time of the
+ * call, as inject_stopped does). */
+static int through_hook_thread(void *arg, const struct sock_filter *prog, size_t len,
+			       struct jv_error *e)
+{
+	struct thread *t = arg;
 	uint64_t sp;
 	if (tracer_thread_sp(t, &sp, e) < 0)
 		return -1;
-	struct fprog_ctx fc = {prog, len};
+	struct fprog_ctx fc = {(struct sock_filter *)prog, len};
 	size_t blen = 16 + len * sizeof(*prog);
 	uint64_t base = (sp - RED_ZONE - blen) & ~15ull;
 	_cleanup_free_ void *old = xmalloc(blen);
@@ -559,29 +563,28 @@ int tracer_grow_in_hook(void *thread, struct jv_error *e)
 	int r = tracer_inject(t, SYS_seccomp, args, &rv, e);
 	l.iov_base = old;
 	process_vm_writev(t->tid, &l, 1, &rem, 1, 0);
-	if (r < 0 || seccomp_result(t->tgid, rv, e) < 0)
-		return -1;
-	char failed[768] = "";
-	int n_failed = grow_processes(prog, len, t->tgid, failed, sizeof(failed));
-	return finish(add, n_add, n_failed, failed, e);
+	return r < 0 ? -1 : seccomp_result(t->tgid, rv, e);
+}
+
+int tracer_grow_in_hook(void *thread, struct jv_error *e)
+{
+	return grow(((struct thread *)thread)->tgid, through_hook_thread, thread, e);
+}
+
+/* Thread *arg waits for a notification's answer and cannot stop before it:
+ * interrupted now, it stops as soon as it has it, and its process takes the
+ * filter there (pending, tracer_grow_at_stop). */
+static int after_answer(void *arg, const struct sock_filter *prog, size_t len, struct jv_error *e)
+{
+	pid_t tid = *(pid_t *)arg;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return jv_err(e, errno, "ptrace(PTRACE_INTERRUPT) of thread %d", (int)tid);
+	add_pending(tracer_traced_tgid(tid), prog, len);
+	return 0;
 }
 
 int tracer_grow_notified(pid_t tid, struct jv_error *e)
 {
 	pid_t tgid = tracer_traced_tgid(tid);
-	bool add[SYS_NR_MAX];
-	int n_add = to_add(add);
-	if (!n_add || tgid < 0)
-		return 0;
-	_cleanup_free_ struct sock_filter *prog = NULL;
-	size_t len = 0;
-	if (build_filter(add, &prog, &len, e) < 0)
-		return -1;
-	/* The thread waits for its answer and cannot stop before it; the interrupt
-	 * stops it as soon as it has it, where the pending filter is put in. */
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0)
-		add_pending(tgid, prog, len);
-	char failed[768] = "";
-	int n_failed = grow_processes(prog, len, tgid, failed, sizeof(failed));
-	return finish(add, n_add, n_failed, failed, e);
+	return tgid < 0 ? 0 : grow(tgid, after_answer, &tid, e);
 }
