@@ -57,6 +57,9 @@ static int listener = -1, sigchld_fd = -1;
 /* A SIGCHLD came since waitpid last said "nothing": call it again. */
 static bool child_events = true;
 static size_t notif_size, resp_size;
+/* The buffers of the notification being served and of its answer. */
+static struct seccomp_notif *req_buf;
+static struct seccomp_notif_resp *resp_buf;
 /* Notifications received while a hook call waited for one thread. */
 static struct seccomp_notif **queue;
 static size_t n_queue, cap_queue;
@@ -155,6 +158,8 @@ int notify_adopt(pid_t pid)
 	sigchld_fd = signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigchld_fd < 0)
 		return -1;
+	req_buf = xcalloc(1, notif_size);
+	resp_buf = xcalloc(1, resp_size);
 	listener = steal_fd(&fd);
 	adopted = true;
 	return 0;
@@ -174,7 +179,8 @@ static pid_t tgid_of(pid_t tid)
 
 static void send_resp(uint64_t id, bool cont, int64_t raw)
 {
-	struct seccomp_notif_resp *resp = xcalloc(1, resp_size);
+	struct seccomp_notif_resp *resp = resp_buf;
+	memset(resp, 0, resp_size);
 	resp->id = id;
 	if (cont)
 		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
@@ -185,12 +191,13 @@ static void send_resp(uint64_t id, bool cont, int64_t raw)
 	/* ENOENT: the call was interrupted (a signal, stopThreads) meanwhile; the
 	 * kernel restarts it or the thread is gone. */
 	(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-	free(resp);
 }
 
-/* Run the hooks of one notification and answer it. */
+/* Run the hooks of one notification and answer it. req may be req_buf, which
+ * a wait during the hooks (filter growth) reuses: read it first. */
 static void answer(const struct seccomp_notif *req)
 {
+	uint64_t id = req->id;
 	enum sys_abi abi = SYS_ABI_X86_64;
 	int nr = req->data.nr;
 	if (req->data.arch == AUDIT_ARCH_I386) {
@@ -201,7 +208,7 @@ static void answer(const struct seccomp_notif *req)
 	}
 	int native = sys_to_native(abi, nr);
 	if (native < 0 || native >= SYS_NR_MAX) {
-		send_resp(req->id, false, -ENOSYS); /* never let a hooked call slip past */
+		send_resp(id, false, -ENOSYS); /* never let a hooked call slip past */
 		return;
 	}
 	tracer_note_seen(native);
@@ -222,21 +229,20 @@ static void answer(const struct seccomp_notif *req)
 	struct jv_error e;
 	if (hooks_generation() != gen && tracer_grow_notified(tid, &e) < 0)
 		jv_warn("hooks added by a hook: %s", e.msg); /* the loop tries again */
-	send_resp(req->id, !v.skip, v.raw);
+	send_resp(id, !v.skip, v.raw);
 }
 
-/* Receive one notification (the listener is readable). NULL: none after all. */
-static struct seccomp_notif *receive(void)
+/* Receive one notification into req_buf (the listener is readable); false
+ * when there is none after all. */
+static bool receive(void)
 {
-	struct seccomp_notif *req = xcalloc(1, notif_size);
 	for (;;) {
-		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) == 0)
-			return req;
+		memset(req_buf, 0, notif_size); /* the kernel wants it zeroed */
+		if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req_buf) == 0)
+			return true;
 		if (errno != EINTR)
-			break; /* ENOENT: the caller was interrupted or died */
+			return false; /* ENOENT: the caller was interrupted or died */
 	}
-	free(req);
-	return NULL;
 }
 
 /* Drop the listener once no program thread uses the filter any more. */
@@ -297,10 +303,8 @@ pid_t notify_wait_any(int *status)
 		if (rev < 0)
 			return -1;
 		if (rev & POLLIN) {
-			struct seccomp_notif *req = receive();
-			if (req)
-				answer(req);
-			free(req);
+			if (receive())
+				answer(req_buf);
 			return 0;
 		}
 		check_hangup((short)rev);
@@ -310,14 +314,14 @@ pid_t notify_wait_any(int *status)
 /* A notification received while waiting for tid: its own is an injected call. */
 static void pass_or_queue(pid_t tid)
 {
-	struct seccomp_notif *req = receive();
-	if (!req)
+	if (!receive())
 		return;
-	if ((pid_t)req->pid == tid) {
-		send_resp(req->id, true, 0);
-		free(req);
+	if ((pid_t)req_buf->pid == tid) {
+		send_resp(req_buf->id, true, 0);
 		return;
 	}
+	struct seccomp_notif *req = xmalloc(notif_size);
+	memcpy(req, req_buf, notif_size);
 	if (n_queue == cap_queue) {
 		cap_queue = cap_queue ? 2 * cap_queue : 8;
 		queue = xrealloc(queue, cap_queue * sizeof(*queue));
