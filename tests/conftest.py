@@ -5,6 +5,7 @@ Environment (set by `make test`):
   HELPERS  directory of the compiled helpers of tests/helpers/
 """
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,3 +49,22 @@ def need(tool):
     """Skip the test when a tool is missing from this machine."""
     if shutil.which(tool) is None:
         pytest.skip(f"{tool} is not installed")
+
+
+# A line "[WHO: ]NAME ret=R errno=E [K=V ...]" of tests/helpers/hook_probe.c.
+PROBE_RESULT_RE = re.compile(r"^(?:([\w-]+): )?(\w+) ret=(-?\d+) errno=(\d+)(.*)$")
+
+
+def probe_results(text):
+    """hook_probe's report lines as dicts: who (prefix), name, ret, errno, extras."""
+    out = []
+    for line in text.splitlines():
+        m = PROBE_RESULT_RE.match(line)
+        if not m:
+            continue
+        d = {"who": m[1], "name": m[2], "ret": int(m[3]), "errno": int(m[4])}
+        for kv in m[5].split():
+            k, _, v = kv.partition("=")
+            d[k] = int(v)
+        out.append(d)
+    return out

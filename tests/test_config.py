@@ -11,22 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JVISOR, helper
+from conftest import JVISOR, helper, probe_results
 
-RESULT_RE = re.compile(r"^(?:([\w-]+): )?(\w+) ret=(-?\d+) errno=(\d+)(.*)$")
-
-
-def results(text):
-    out = []
-    for line in text.splitlines():
-        m = RESULT_RE.match(line)
-        if m:
-            d = {"who": m[1], "name": m[2], "ret": int(m[3]), "errno": int(m[4])}
-            for kv in m[5].split():
-                k, _, v = kv.partition("=")
-                d[k] = int(v)
-            out.append(d)
-    return out
+results = probe_results
 
 
 def rets(p):

@@ -12,15 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JVISOR, helper
+from conftest import JVISOR, helper, probe_results
 
 import subprocess
 
 GETPPID = 110
 HOOK_ERROR = "jvisor: hook error:"
-RESULT_RE = re.compile(r"^(?:([\w-]+): )?(\w+) ret=(-?\d+) errno=(\d+)(.*)$")
-
-
 def script(tmp_path, js, name="hooks.js"):
     """Write a hook script (dedented) and return its path."""
     p = Path(tmp_path) / name
@@ -48,19 +45,7 @@ def run(tmp_path, js, *probe, opts=(), timeout=30):
     return p, path
 
 
-def results(text):
-    """The probe's report lines as dicts: who (prefix), name, ret, errno, extras."""
-    out = []
-    for line in text.splitlines():
-        m = RESULT_RE.match(line)
-        if not m:
-            continue
-        d = {"who": m[1], "name": m[2], "ret": int(m[3]), "errno": int(m[4])}
-        for kv in m[5].split():
-            k, _, v = kv.partition("=")
-            d[k] = int(v)
-        out.append(d)
-    return out
+results = probe_results
 
 
 def hook_errors(stderr):

@@ -34,6 +34,7 @@ enum sys_class {
 	SC_STATFS = 1u << 12,
 	SC_FSTATFS = 1u << 13,
 	SC_PURE = 1u << 14,
+	SC_NOSLEEP = 1u << 30,	/* a flag: never sleeps, so never fails with EINTR */
 	SC_NORETURN = 1u << 31, /* a flag, not a class: the syscall never returns */
 };
 

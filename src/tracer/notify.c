@@ -368,22 +368,12 @@ int tracer_not_stopped(struct jv_error *e)
 		      "not stopped by ptrace; register the hook with mode \"ptrace\")");
 }
 
-/* Syscalls that never fail with EINTR natively: they do not sleep. */
+/* Syscalls that never fail with EINTR natively: they do not sleep (the
+ * table's nosleep flag; pure and creds calls neither). */
 static bool never_eintr(int nr)
 {
-	static const int calls[] = {
-	    __NR_sched_yield, __NR_uname,	  __NR_umask,	     __NR_getcwd, __NR_gettimeofday,
-	    __NR_time,	      __NR_clock_gettime, __NR_clock_getres, __NR_getcpu, __NR_getrlimit,
-	    __NR_getrusage,   __NR_sysinfo,	  __NR_getpgid,	     __NR_getsid, __NR_getpriority,
-	    __NR_lseek,	      __NR_dup,		  __NR_dup2,	     __NR_dup3,	  __NR_brk,
-	};
 	const struct sys_info *si = sys_info(nr);
-	if (si && (si->classes & (SC_PURE | SC_CREDS)))
-		return true;
-	for (size_t i = 0; i < JV_ARRAY_SIZE(calls); i++)
-		if (calls[i] == nr)
-			return true;
-	return false;
+	return si && (si->classes & (SC_PURE | SC_CREDS | SC_NOSLEEP));
 }
 
 void notify_signal_stop(pid_t tid)

@@ -46,16 +46,11 @@ static void init(void)
 	max_ns = budget_ns = us * 1000;
 }
 
-static long long now_ns(void)
-{
-	return (long long)jv_now_ns();
-}
-
 static pid_t done(pid_t r)
 {
 	if (r > 0) {
 		if (max_ns > 0) {
-			if (now_ns() - wait_start <= max_ns)
+			if ((long long)jv_now_ns() - wait_start <= max_ns)
 				budget_ns = max_ns;
 			else
 				budget_ns = budget_ns >= 2000 ? budget_ns / 2 : 0;
@@ -71,7 +66,7 @@ pid_t tracer_wait_next(int *status, bool nonblock)
 	if (max_ns < 0)
 		init();
 	if (max_ns > 0 && !wait_start)
-		wait_start = now_ns();
+		wait_start = (long long)jv_now_ns();
 	if (budget_ns > 0 && !spun_out) {
 		long long deadline = wait_start + budget_ns;
 		do {
@@ -82,7 +77,7 @@ pid_t tracer_wait_next(int *status, bool nonblock)
 				errno = EINTR; /* as the blocking waitpid would say */
 				return -1;
 			}
-		} while (now_ns() < deadline);
+		} while ((long long)jv_now_ns() < deadline);
 		spun_out = true;
 	}
 	return done(waitpid(-1, status, __WALL | (nonblock ? WNOHANG : 0)));

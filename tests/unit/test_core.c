@@ -18,6 +18,10 @@ START_TEST(syscall_names_and_numbers)
 	ck_assert_str_eq(sys_name(0), "read");
 	ck_assert_ptr_null(sys_name(-1));
 	ck_assert_ptr_null(sys_name(SYS_NR_MAX));
+	/* Flags of the table: nosleep (notify mode's EINTR rule), noreturn. */
+	ck_assert(sys_info(79)->classes & SC_NOSLEEP);	 /* getcwd */
+	ck_assert(!(sys_info(0)->classes & SC_NOSLEEP)); /* read */
+	ck_assert(sys_info(231)->classes & SC_NORETURN); /* exit_group */
 }
 END_TEST
 
