@@ -2,7 +2,7 @@
 # test; `make asan` builds the AddressSanitizer+UBSan variant in build-asan/.
 CC ?= cc
 BUILD ?= build
-PKGS := javascriptcoregtk-4.1 libseccomp jansson libmicrohttpd
+PKGS := javascriptcoregtk-4.1 libseccomp jansson libmicrohttpd libbpf
 ASM_INCLUDE ?= /usr/include/x86_64-linux-gnu/asm
 
 # The warning policy: warnings are errors.
@@ -23,7 +23,7 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-SRCS := $(sort $(wildcard src/*/*.c))
+SRCS := $(sort $(filter-out %.bpf.c,$(wildcard src/*/*.c)))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 DEPS := $(OBJS:.o=.d)
 
@@ -52,6 +52,22 @@ $(BUILD)/gen/web_assets.inc: tools/gen-web-assets.sh $(wildcard src/web/assets/*
 	@mkdir -p $(@D)
 	sh tools/gen-web-assets.sh src/web/assets > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/src/web/server.o: $(BUILD)/gen/web_assets.inc
+
+# The BPF event source (src/bpf/, docs/log.md "Backends"): the kernel's types from
+# its BTF (CI builds on the kernel it runs on), the program compiled by clang,
+# embedded in jvisor as a bpftool skeleton.
+BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+$(BUILD)/gen/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/jvisor.bpf.o: src/bpf/jvisor.bpf.c src/bpf/event.h src/syscalls/roles.h \
+		$(BUILD)/gen/vmlinux.h
+	@echo "  BPF     $<"
+	@clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/gen -Isrc -c $< -o $@
+$(BUILD)/gen/jvisor.skel.h: $(BUILD)/gen/jvisor.bpf.o
+	$(BPFTOOL) gen skeleton $< name jvisor_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/bpf/backend.o: $(BUILD)/gen/jvisor.skel.h
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
 	@mkdir -p $(@D)
@@ -147,7 +163,8 @@ format-check:
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
 	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
-	libclang-rt-14-dev bc curl iproute2 procps chromium
+	libclang-rt-14-dev bc curl iproute2 procps chromium \
+	libbpf-dev bpftool libelf-dev zlib1g-dev
 # Node.js and npm only run the browser test. Debian's npm conflicts with a
 # nodejs that bundles npm (NodeSource's), so they are installed only if missing.
 deps:

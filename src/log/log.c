@@ -17,6 +17,8 @@ static struct sys_set watch_set;	 /* trapped to keep the fd paths right */
 static unsigned formats;		 /* 1 << LOG_FORMAT_* */
 static size_t str_max[NFMT] = {256, 32}; /* JSON, text (as strace -s) */
 static struct sbuf line[NFMT];
+static bool bpf_mode;	       /* calls without stops come from src/bpf/ */
+static unsigned trace_gen = 1; /* changes with trace_set */
 
 struct log_thread {
 	pid_t pid, tid;
@@ -31,7 +33,10 @@ struct log_thread {
 	unsigned changed;
 	bool hooked_before;
 	uint64_t ts_ns, t0_ns;
-	struct sbuf ent[NFMT]; /* in-arguments decoded at entry */
+	uint64_t dur_ns; /* the record's duration when known (captured calls) */
+	bool dur_known;
+	const struct dec_mem *mem; /* captured memory, or NULL: the tracee's */
+	struct sbuf ent[NFMT];	   /* in-arguments decoded at entry */
 	uint32_t off[NFMT][7];
 	struct sbuf chg[NFMT]; /* arguments the hooks changed: from and to */
 };
@@ -87,20 +92,58 @@ int log_close(void)
 	return sink_close_all();
 }
 
+static bool stops_anyway(int nr)
+{
+	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER);
+}
+
 bool log_wants(int nr)
 {
+	if (bpf_mode)
+		return log_active && sys_set_has(&trace_set, nr) && stops_anyway(nr);
 	return log_active && (sys_set_has(&trace_set, nr) || sys_set_has(&watch_set, nr));
 }
 
 const struct hook_filter *log_trace_args(void)
 {
-	return trace_args.n ? &trace_args : NULL;
+	return trace_args.n && !bpf_mode ? &trace_args : NULL;
 }
 
 bool log_wants_all(int nr)
 {
+	if (bpf_mode)
+		return log_wants(nr);
 	return log_active &&
 	       (sys_set_has(&watch_set, nr) || (sys_set_has(&trace_set, nr) && !trace_args.n));
+}
+
+void log_use_bpf(void)
+{
+	bpf_mode = true;
+	memset(&watch_set, 0, sizeof(watch_set));
+}
+
+bool log_stop_logs(int nr)
+{
+	return !bpf_mode || stops_anyway(nr);
+}
+
+bool log_follows(int nr)
+{
+	return log_active && sys_set_has(&trace_set, nr);
+}
+
+unsigned log_trace_generation(void)
+{
+	return trace_gen;
+}
+
+/* In BPF mode the cache is not kept right (close is not trapped): a stop
+ * reads the fd's path from /proc, which is right at a stop. */
+static const char *fd_path_now(pid_t pid, int fd)
+{
+	fdc_close(pid, fd, fd);
+	return fdc_path(pid, fd);
 }
 
 int log_set_trace(const struct sys_set *s)
@@ -108,6 +151,9 @@ int log_set_trace(const struct sys_set *s)
 	if (!log_active)
 		return -1;
 	trace_set = *s;
+	trace_gen++;
+	if (bpf_mode)
+		return 0;
 	for (int nr = sys_next(-1); nr >= 0; nr = sys_next(nr)) {
 		const struct sys_info *si = sys_info(nr);
 		for (int i = 0; sys_set_has(&trace_set, nr) && i < si->nargs; i++) {
@@ -220,7 +266,10 @@ static struct dec_ctx ctx_of(const struct log_thread *lt, int f)
 	    .abi = lt->abi,
 	    .fmt = f == LOG_FORMAT_TEXT ? DEC_TEXT : DEC_JSON,
 	    .str_max = str_max[f],
-	    .fd_path = sys_set_has(&watch_set, __NR_close) ? fdc_path : NULL,
+	    .fd_path = bpf_mode				     ? fd_path_now
+		       : sys_set_has(&watch_set, __NR_close) ? fdc_path
+							     : NULL,
+	    .mem = lt->mem,
 	};
 	return c;
 }
@@ -351,7 +400,7 @@ static void emit_call(struct log_thread *lt, enum call_end end, int64_t raw, boo
 		      bool result_changed, int64_t orig_raw, bool hooked_after)
 {
 	const struct sys_info *si = sys_info(lt->sysno);
-	uint64_t dur = (jv_now_ns() - lt->t0_ns) / 1000;
+	uint64_t dur = (lt->dur_known ? lt->dur_ns : jv_now_ns() - lt->t0_ns) / 1000;
 	bool at_exit = end == END_RESULT && !skipped;
 	const char *comm = comm_of(lt);
 	for (int f = 0; f < NFMT; f++) {
@@ -548,6 +597,47 @@ void log_thread_end(struct log_thread **slot)
 	*slot = NULL;
 }
 
+void log_call_captured(const struct log_call *c)
+{
+	static struct log_thread lt;
+	if (!log_active || !sys_set_has(&trace_set, c->sysno) ||
+	    (trace_args.n && !argfilter_match(&trace_args, c->args)))
+		return;
+	const struct sys_info *si = sys_info(c->sysno);
+	lt.pid = c->pid;
+	lt.tid = c->tid;
+	snprintf(lt.comm, sizeof(lt.comm), "%s", c->comm ? c->comm : "");
+	lt.comm_known = true;
+	lt.sysno = c->sysno;
+	lt.abi = SYS_ABI_X86_64;
+	memcpy(lt.args, c->args, sizeof(lt.args));
+	memcpy(lt.eff, c->args, sizeof(lt.eff));
+	lt.ts_ns = c->ts_ns;
+	lt.dur_ns = c->dur_ns;
+	lt.dur_known = true;
+	lt.mem = c->mem;
+	for (int f = 0; f < NFMT; f++) {
+		if (!(formats & (1u << f)))
+			continue;
+		struct dec_ctx dc = ctx_of(&lt, f);
+		struct sbuf *b = &lt.ent[f];
+		b->len = 0;
+		for (int i = 0; i < si->nargs; i++) {
+			lt.off[f][i] = (uint32_t)b->len;
+			if (!sys_role_is_out(si->args[i].role))
+				dec_arg(&dc, si, i, lt.args, false, 0, b);
+		}
+		lt.off[f][si->nargs] = (uint32_t)b->len;
+	}
+	bool restart = c->ret == -512 || c->ret == -513 || c->ret == -514 || c->ret == -516;
+	enum call_end end = c->unfinished ? END_UNFINISHED
+			    : c->noreturn ? END_NORETURN
+			    : restart	  ? END_RESTART
+					  : END_RESULT;
+	emit_call(&lt, end, c->ret, false, false, 0, false);
+	lt.mem = NULL;
+}
+
 /* ---- process events ---- */
 
 static void put_str(struct sbuf *b, int f, const char *s)
@@ -603,7 +693,7 @@ void log_ev_control(pid_t pid, const char *addr, const char *token_file)
 	}
 }
 
-void log_ev_spawn(pid_t pid, char *const argv[])
+void log_ev_spawn(pid_t pid, char *const argv[], const char *backend)
 {
 	if (!log_active)
 		return;
@@ -617,6 +707,8 @@ void log_ev_spawn(pid_t pid, char *const argv[])
 		struct sbuf *b = &line[f];
 		head(b, f, "spawn", ts, pid, pid, NULL);
 		if (f == LOG_FORMAT_JSON) {
+			jkey(b, "backend");
+			put_str(b, f, backend);
 			jkey(b, "argv");
 		} else {
 			sb_puts(b, "--- spawn ");

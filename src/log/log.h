@@ -69,8 +69,34 @@ void log_sys_exit(struct log_thread *lt, int64_t raw, const struct hook_verdict 
 /* A thread's state ends: a call in progress is written as unfinished. */
 void log_thread_end(struct log_thread **lt);
 
+/* ---- calls from an event source without stops (the BPF backend, src/bpf/) ---- */
+struct dec_mem;
+struct log_call {
+	pid_t pid, tid;
+	const char *comm;
+	int sysno;
+	uint64_t args[6];
+	int64_t ret;
+	bool unfinished, noreturn;
+	uint64_t ts_ns;		   /* CLOCK_REALTIME at entry */
+	uint64_t dur_ns;	   /* entry to exit */
+	const struct dec_mem *mem; /* the captured memory the arguments are decoded from */
+};
+/* Write the record of a completed call (when the set and --trace-args take it). */
+void log_call_captured(const struct log_call *c);
+/* The BPF backend logs the calls that do not stop: from now on the log traps
+ * only the calls that stop anyway (hooked ones; log_wants), and the fds of
+ * those are read from /proc at the stop. */
+void log_use_bpf(void);
+/* Does the stop path log the calls of nr it sees (BPF mode: hooked ones only)? */
+bool log_stop_logs(int nr);
+/* Is nr in the logged set? Its generation changes with the set (control `trace`). */
+bool log_follows(int nr);
+unsigned log_trace_generation(void);
+
 /* ---- process events ---- */
-void log_ev_spawn(pid_t pid, char *const argv[]);
+/* backend: where syscall records come from, "bpf" or "ptrace". */
+void log_ev_spawn(pid_t pid, char *const argv[], const char *backend);
 /* Records handed to the sinks, lost (write errors) and dropped (a slow
  * listener under the drop policy), summed over the sinks (control stats). */
 void log_counts(unsigned long *records, unsigned long *lost, unsigned long *dropped);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "bpf/backend.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
@@ -124,7 +125,7 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
-	if (log_active && log_wants(native)) {
+	if (log_active && log_follows(native)) {
 		/* The log records the denied call like a skipped one. */
 		struct hook_event *ev = &t->ev;
 		*ev = (struct hook_event){.pid = t->tgid,
@@ -257,7 +258,7 @@ static void on_seccomp_stop(struct thread *t)
 		t->orig_args[i] = ev->args[i];
 	}
 	t->args_changed = 0;
-	t->log_call = log_active && log_sys_enter(&t->log, ev);
+	t->log_call = log_active && log_stop_logs(native) && log_sys_enter(&t->log, ev);
 	struct hook_verdict v = {0};
 	unsigned gen = hooks_generation();
 	if (hooks_wanted(native, HOOK_BEFORE))
@@ -407,6 +408,8 @@ static void on_event(struct thread *t, int event, int sig)
 /* Handle one waitpid() result. */
 static void handle(pid_t tid, int status)
 {
+	/* The BPF backend's records come first: they were made before this stop. */
+	bpfl_drain();
 	struct thread *t = thread_get(tid);
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		on_exit_status(t, tid, status);
@@ -508,8 +511,12 @@ int tracer_run(void)
 		}
 		if (tid <= 0 && notify_active())
 			tid = notify_wait_any(&status); /* also serves notifications (0) */
+		else if (tid <= 0 && bpfl_on())
+			tid = tracer_wait_fd(bpfl_fd(), &status, log_unflushed != 0);
 		else if (tid <= 0)
 			tid = tracer_wait_next(&status, log_unflushed != 0);
+		if (tid == 0)
+			bpfl_drain();
 		if (tid == 0 || (log_unflushed && jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
 			log_flush(); /* nothing to handle now: write the log before blocking */
 			flushed_at = jv_now_ns();

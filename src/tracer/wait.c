@@ -14,10 +14,14 @@
  *
  * JVISOR_SPIN_US sets the ceiling in microseconds (0: always block at once). */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "tracer/internal.h"
@@ -81,4 +85,39 @@ pid_t tracer_wait_next(int *status, bool nonblock)
 		spun_out = true;
 	}
 	return done(waitpid(-1, status, __WALL | (nonblock ? WNOHANG : 0)));
+}
+
+/* With an event source besides the stops (the BPF backend's ring buffer): wait
+ * in poll() on fd and a signalfd for SIGCHLD (blocked since tracer_spawn).
+ * Returns a stop, 0 when fd is readable (or nonblock and nothing came), -1. */
+pid_t tracer_wait_fd(int fd, int *status, bool nonblock)
+{
+	static int sfd = -1;
+	if (sfd < 0) {
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, SIGCHLD);
+		sfd = signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
+	}
+	for (;;) {
+		pid_t r = waitpid(-1, status, __WALL | WNOHANG);
+		if (r != 0)
+			return r;
+		if (tracer_wake) {
+			errno = EINTR;
+			return -1;
+		}
+		if (nonblock)
+			return 0;
+		struct pollfd p[2] = {{sfd, POLLIN, 0}, {fd, POLLIN, 0}};
+		if (poll(p, 2, sfd < 0 ? 10 : -1) < 0)
+			return -1;
+		if (p[0].revents) {
+			struct signalfd_siginfo si[8];
+			while (read(sfd, si, sizeof(si)) > 0)
+				;
+		}
+		if (p[1].revents)
+			return 0;
+	}
 }
