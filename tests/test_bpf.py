@@ -208,3 +208,33 @@ def test_hooked_calls_still_stop_and_carry_hooks(tmp_path):
     calls = [x for x in recs if x["type"] == "syscall" and x["name"] == "getppid"]
     assert len(calls) == 100 + 1
     assert all(x["ret"] == 7 and x["hooks"]["skipped"] for x in calls)
+
+
+def tiny_ring(tmp_path, full):
+    env = dict(os.environ, JVISOR_BPF_RING="65536")
+    log = tmp_path / f"{full}.jsonl"
+    r = subprocess.run([JVISOR, "run", "--log-backend", "bpf", "--log-full", full, "-e",
+                        "getppid", "-o", str(log), "--", helper("proc_threads"), "4", "20000"],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(l) for l in log.read_text().splitlines()]
+    return r, recs
+
+
+def test_tiny_ring_block_holds_the_program_nothing_lost(tmp_path):
+    r, recs = tiny_ring(tmp_path, "block")
+    assert sum(1 for x in recs if x["type"] == "syscall") == 4 * 20000 + 1
+    assert not any(x["type"] == "lost" for x in recs)
+    assert "lost" not in r.stderr
+    # The holds are invisible to the program: no signal record, no SIGSTOP.
+    assert not any(x["type"] == "signal" for x in recs)
+
+
+def test_tiny_ring_drop_counts_and_reports(tmp_path):
+    r, recs = tiny_ring(tmp_path, "drop")
+    got = sum(1 for x in recs if x["type"] == "syscall")
+    lost = [x for x in recs if x["type"] == "lost"]
+    assert len(lost) == 1 and lost[0]["count"] > 0
+    assert got + lost[0]["count"] == 4 * 20000 + 1  # every call delivered or counted
+    m = re.search(r"(\d+) records lost", r.stderr)
+    assert m and int(m.group(1)) == lost[0]["count"]

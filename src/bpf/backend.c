@@ -4,9 +4,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,8 +212,8 @@ static void held_add(struct held *h, const struct jb_event *piece, size_t size)
 			uint64_t addr = 0;
 			if (k == 0) {
 				addr = path >= 0 ? ev->args[path] : 0;
-			} else if (argv >= 0 && !argc && (addr = ptr_at(h->rec, h->size, ev->args[argv],
-									 k - 1))) {
+			} else if (argv >= 0 && !argc &&
+				   (addr = ptr_at(h->rec, h->size, ev->args[argv], k - 1))) {
 			} else {
 				if (!argc)
 					argc = k;
@@ -304,8 +306,12 @@ int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
 		skel = NULL;
 		return jv_err(e, -err, "BPF: cannot load the programs");
 	}
+	/* Headroom under the watermark: the records the threads make before
+	 * their SIGSTOP takes them (one each, at most JB_SCRATCH bytes). */
 	struct jb_config cfg = {.str_max = (uint32_t)(o->str_max ? o->str_max : 256),
-				.full_drop = o->full_drop};
+				.full_drop = o->full_drop,
+				.ring_low = ring / 2,
+				.hold_sig = SIGSTOP};
 	uint32_t z = 0;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.jvconfig), &z, &cfg, BPF_ANY);
 	log_use_bpf();
@@ -323,6 +329,16 @@ int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
 	}
 	clock_off = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	return 0;
+}
+
+bool bpfl_hold_stop(pid_t tid, int sig)
+{
+	siginfo_t si;
+	if (!skel || sig != SIGSTOP || ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0 ||
+	    si.si_code != SI_KERNEL)
+		return false;
+	bpfl_drain(); /* the thread goes on once the ring has room again */
+	return true;
 }
 
 void bpfl_drain(void)
@@ -360,9 +376,11 @@ void bpfl_stop(void)
 	bpfl_drain();
 	struct jb_counts c;
 	counts(&c);
-	if (c.lost)
+	if (c.lost) {
 		jv_warn("BPF log: %llu records lost (the ring buffer was full)",
 			(unsigned long long)c.lost);
+		log_lost((unsigned long)c.lost);
+	}
 	if (c.truncated)
 		jv_warn("BPF log: %llu captures cut short (a record was full)",
 			(unsigned long long)c.truncated);

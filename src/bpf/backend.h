@@ -29,6 +29,9 @@ int bpfl_fd(void);
 /* Write the records waiting in the ring buffer (and bring the kernel's
  * per-syscall table up to date with hooks and the logged set). */
 void bpfl_drain(void);
+/* A signal-delivery stop of tid: true when it is the BPF backend's hold (the
+ * ring buffer ran full; it is drained now): resume tid without the signal. */
+bool bpfl_hold_stop(pid_t tid, int sig);
 /* Drain, report what was lost, detach. */
 void bpfl_stop(void);
 /* "bpf" or "ptrace" for the spawn record and control stats. */

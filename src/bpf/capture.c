@@ -13,10 +13,10 @@
 #define ANON_INODE_FS_MAGIC 0x09041934
 
 /* The captures, in order: calls fn until it returns true. */
-#define FOR_CAPS(m, c, data)                                                                      \
-	for (const unsigned char *p_ = (const unsigned char *)((m)->ev + 1);                      \
-	     p_ + sizeof(struct jb_cap) <= (m)->end &&                                            \
-	     ((c) = (const struct jb_cap *)p_, (data) = p_ + sizeof(struct jb_cap), 1);           \
+#define FOR_CAPS(m, c, data)                                                            \
+	for (const unsigned char *p_ = (const unsigned char *)((m)->ev + 1);            \
+	     p_ + sizeof(struct jb_cap) <= (m)->end &&                                  \
+	     ((c) = (const struct jb_cap *)p_, (data) = p_ + sizeof(struct jb_cap), 1); \
 	     p_ += sizeof(struct jb_cap) + (((c)->len + 7u) & ~7u))
 
 static const struct capmem *self(const struct dec_mem *m)

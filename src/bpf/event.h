@@ -3,13 +3,13 @@
  * (the BPF side gets them from vmlinux.h, user space from <linux/types.h>). */
 #pragma once
 
-#define JB_NR_MAX 1024	   /* native syscall numbers (SYS_NR_MAX) */
-#define JB_SCRATCH 28672   /* bytes of one record at most (header and captures) */
-#define JB_PATH_MAX 4096   /* paths are shown whole up to this */
-#define JB_ARGV_MAX 64	   /* argv/envp entries */
-#define JB_IOV_MAX 8	   /* iovec entries */
+#define JB_NR_MAX 1024	    /* native syscall numbers (SYS_NR_MAX) */
+#define JB_SCRATCH 28672    /* bytes of one record at most (header and captures) */
+#define JB_PATH_MAX 4096    /* paths are shown whole up to this */
+#define JB_ARGV_MAX 64	    /* argv/envp entries */
+#define JB_IOV_MAX 8	    /* iovec entries */
 #define JB_SOCKADDR_MAX 128 /* sizeof(struct sockaddr_storage) */
-#define JB_FD_DEPTH 48	   /* path components of an fd walked at most */
+#define JB_FD_DEPTH 48	    /* path components of an fd walked at most */
 
 /* Per native syscall: what to do and the roles of its arguments (filled from
  * the one syscall table, src/syscalls/syscalls.tbl, at start). */
@@ -35,18 +35,18 @@ enum jb_member { JB_PENDING = 1, JB_ACTIVE = 2 };
 
 /* Settings (map "config", key 0). */
 struct jb_config {
-	__u32 str_max;	     /* bytes of strings and buffers captured */
-	__u32 full_drop;     /* --log-full drop: never hold the program */
-	__u64 ring_low;	     /* free bytes under which the thread is held */
-	__u32 hold_sig;	     /* the signal that holds it (0: none) */
+	__u32 str_max;	 /* bytes of strings and buffers captured */
+	__u32 full_drop; /* --log-full drop: never hold the program */
+	__u64 ring_low;	 /* free bytes under which the thread is held */
+	__u32 hold_sig;	 /* the signal that holds it (0: none) */
 	__u32 pad;
 };
 
 /* Counters (per-CPU array "counts", one struct per CPU). */
 struct jb_counts {
-	__u64 events;	/* records written */
-	__u64 lost;	/* records the ring had no room for */
-	__u64 held;	/* threads held for backpressure */
+	__u64 events;	 /* records written */
+	__u64 lost;	 /* records the ring had no room for */
+	__u64 held;	 /* threads held for backpressure */
 	__u64 truncated; /* captures cut because a record was full */
 };
 
@@ -68,7 +68,7 @@ struct jb_event {
 	__u32 type, flags;
 	__u32 pid, tid;
 	__s32 nr;
-	__u32 size; /* of the record, captures included */
+	__u32 size;		 /* of the record, captures included */
 	__u64 ts_enter, ts_exit; /* CLOCK_MONOTONIC ns */
 	__u64 args[6];
 	__s64 ret;
@@ -80,10 +80,10 @@ struct jb_event {
 /* A capture: bytes at a user address, or the path of an fd; data follows, the
  * next capture starts 8-aligned. */
 enum jb_capkind {
-	JB_CAP_MEM = 1,	  /* len bytes at addr (err: why none) */
-	JB_CAP_STR = 2,	  /* a string at addr: up to the NUL, or len bytes ending
-			     at an unreadable page (no NUL) */
-	JB_CAP_FD = 3,	  /* addr = fd; data: struct jb_fdpath, then names */
+	JB_CAP_MEM = 1, /* len bytes at addr (err: why none) */
+	JB_CAP_STR = 2, /* a string at addr: up to the NUL, or len bytes ending
+			   at an unreadable page (no NUL) */
+	JB_CAP_FD = 3,	/* addr = fd; data: struct jb_fdpath, then names */
 };
 
 struct jb_cap {
@@ -97,9 +97,9 @@ struct jb_cap {
 /* The file of an fd: what d_path shows, in pieces. */
 struct jb_fdpath {
 	__u64 ino;
-	__u32 magic;	/* of its filesystem: sockets, pipes, anon inodes are named */
-	__u32 flags;	/* 1: deleted; 2: the walk stopped before the root; 4: the
-			   filesystem names it (d_dname): one component */
-	__u32 ncomp;	/* components, leaf first, each NUL-terminated */
+	__u32 magic; /* of its filesystem: sockets, pipes, anon inodes are named */
+	__u32 flags; /* 1: deleted; 2: the walk stopped before the root; 4: the
+			filesystem names it (d_dname): one component */
+	__u32 ncomp; /* components, leaf first, each NUL-terminated */
 	__u32 pad;
 };

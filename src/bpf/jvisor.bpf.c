@@ -486,10 +486,29 @@ static __always_inline __u64 capture(struct scratch *s, const struct jb_sys *sys
 	return off;
 }
 
+/* Backpressure: when the ring buffer's free space runs under the watermark,
+ * the thread gets a SIGSTOP from the kernel (si_code SI_KERNEL), which jvisor,
+ * its tracer, sees at the signal-delivery stop: it writes what the ring holds,
+ * then resumes the thread without the signal. The program never sees it. */
+static __always_inline void hold_if_full(struct jb_counts *c)
+{
+	__u32 z = 0;
+	struct jb_config *cfg = bpf_map_lookup_elem(&jvconfig, &z);
+	if (!cfg || cfg->full_drop || !cfg->hold_sig)
+		return;
+	__u64 size = bpf_ringbuf_query(&ring, BPF_RB_RING_SIZE);
+	__u64 used = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+	if (size - used >= cfg->ring_low)
+		return;
+	if (bpf_send_signal_thread(cfg->hold_sig) == 0 && c)
+		c->held++;
+}
+
 /* Write the record in the scratch, with off bytes of captures. */
 static __always_inline void emit(struct scratch *s, __u64 off)
 {
 	struct jb_counts *c = cnt();
+	hold_if_full(c);
 	__u64 size = sizeof(struct jb_event) + off;
 	asm volatile("" : "+r"(size));
 	if (size > sizeof(struct scratch))

@@ -987,6 +987,27 @@ void log_hook_error(pid_t pid, pid_t tid, const char *where, const char *message
 			    "hook error: ");
 }
 
+void log_lost(unsigned long count)
+{
+	if (!log_active || !count)
+		return;
+	uint64_t ts = realtime_ns();
+	for (int f = 0; f < NFMT; f++) {
+		if (!(formats & (1u << f)))
+			continue;
+		struct sbuf *b = &line[f];
+		b->len = 0;
+		if (f == LOG_FORMAT_JSON) {
+			sb_puts(b, "{\"type\":\"lost\",\"ts\":");
+			put_ts(b, ts);
+			sb_printf(b, ",\"count\":%lu", count);
+		} else {
+			sb_printf(b, "--- %lu records lost ---", count);
+		}
+		finish(b, f);
+	}
+}
+
 void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total)
 {
 	b->len = 0;

@@ -90,6 +90,8 @@ void log_call_captured(const struct log_call *c);
 void log_use_bpf(void);
 /* Does the stop path log the calls of nr it sees (BPF mode: hooked ones only)? */
 bool log_stop_logs(int nr);
+/* Records an event source could not keep: a `lost` record. */
+void log_lost(unsigned long count);
 /* Is nr in the logged set? Its generation changes with the set (control `trace`). */
 bool log_follows(int nr);
 unsigned log_trace_generation(void);

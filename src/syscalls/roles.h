@@ -42,4 +42,3 @@ enum sys_role {
 	SR_SIGSETOUT,
 	SR__COUNT
 };
-

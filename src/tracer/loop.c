@@ -428,6 +428,8 @@ static void handle(pid_t tid, int status)
 			on_syscall_exit(t);
 		else
 			ptrace(PTRACE_CONT, tid, 0, 0);
+	} else if (bpfl_hold_stop(tid, sig)) {
+		resume(t, 0); /* the BPF backend's backpressure: the program never sees it */
 	} else {
 		/* Signal-delivery-stop: deliver it unchanged. */
 		if (notify_active())
