@@ -238,3 +238,35 @@ def test_tiny_ring_drop_counts_and_reports(tmp_path):
     assert got + lost[0]["count"] == 4 * 20000 + 1  # every call delivered or counted
     m = re.search(r"(\d+) records lost", r.stderr)
     assert m and int(m.group(1)) == lost[0]["count"]
+
+
+def summary_table(stderr):
+    rows = {}
+    for line in stderr.splitlines():
+        m = re.match(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(\d*)\s+(\w+)$", line)
+        if m and m[3] != "total":
+            rows[m[3]] = (int(m[1]), int(m[2] or 0))
+    return rows
+
+
+@pytest.mark.parametrize("backend", ["bpf", "ptrace"])
+@pytest.mark.parametrize("with_log", [False, True])
+def test_summary_counts(tmp_path, backend, with_log):
+    log = tmp_path / "log.jsonl"
+    args = ["-o", str(log)] if with_log else []
+    r = jvisor_run(["--log-backend", backend, "--summary", *args, "--",
+                    helper("proc_threads"), "4", "1000"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = summary_table(r.stderr)
+    assert rows["getppid"] == (4 * 1000 + 1, 0)
+    assert rows["clone3"][0] == 4
+    assert rows["exit_group"][0] == 1
+    assert rows["access"] == (1, 1)  # ld.so's /etc/ld.so.preload: ENOENT
+    if with_log:
+        recs = [json.loads(l) for l in log.read_text().splitlines()]
+        assert recs[-1]["type"] == "summary"
+        by = {x["name"]: x for x in recs[-1]["syscalls"]}
+        assert by["getppid"]["calls"] == 4001 and by["getppid"]["errors"] == 0
+        assert by["access"]["errors"] == 1
+        assert recs[-1]["calls"] == sum(x["calls"] for x in recs[-1]["syscalls"])
+        assert sum(1 for x in recs if x["type"] == "syscall") == recs[-1]["calls"]

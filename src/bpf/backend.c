@@ -102,7 +102,7 @@ static void sync_table(void)
 		struct jb_sys s = {0};
 		s.nargs = (uint8_t)si->nargs;
 		if (log_follows(nr))
-			s.flags |= JB_LOG;
+			s.flags |= log_has_sinks() ? JB_LOG : JB_COUNT; /* --summary alone */
 		if (log_wants(nr))
 			s.flags |= JB_STOPPED;
 		if (si->classes & SC_NORETURN)
@@ -369,6 +369,30 @@ static void counts(struct jb_counts *sum)
 	free(per);
 }
 
+/* --summary without a log: the kernel counted (map summary, per CPU). */
+static void add_kernel_summary(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return;
+	struct jb_sum *per = xcalloc((size_t)ncpu, sizeof(*per));
+	int fd = bpf_map__fd(skel->maps.summary);
+	for (uint32_t nr = 0; nr < JB_NR_MAX; nr++) {
+		if (bpf_map_lookup_elem(fd, &nr, per) < 0)
+			continue;
+		struct jb_sum t = {0};
+		for (int i = 0; i < ncpu; i++) {
+			t.calls += per[i].calls;
+			t.errors += per[i].errors;
+			t.ns += per[i].ns;
+		}
+		if (t.calls)
+			log_summary_add((int)nr, (unsigned long)t.calls, (unsigned long)t.errors,
+					t.ns);
+	}
+	free(per);
+}
+
 void bpfl_stop(void)
 {
 	if (!skel)
@@ -386,6 +410,7 @@ void bpfl_stop(void)
 			(unsigned long long)c.truncated);
 	if (bad_records)
 		jv_warn("BPF log: %lu malformed records", bad_records);
+	add_kernel_summary();
 	for (size_t i = 0; i < JV_ARRAY_SIZE(held); i++) {
 		free(held[i].rec);
 		held[i].rec = NULL;

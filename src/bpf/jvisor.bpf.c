@@ -596,6 +596,13 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 	e->args[4] = regs->r8;
 	e->args[5] = regs->r9;
 	e->fdlen = e->fdn = 0;
+	if ((sys->flags & (JB_COUNT | JB_NORETURN)) == (JB_COUNT | JB_NORETURN)) {
+		__u32 k = (__u32)id;
+		struct jb_sum *sum = bpf_map_lookup_elem(&summary, &k);
+		if (sum)
+			sum->calls++; /* no exit to count it at */
+		e->nr = -1;
+	}
 	if (!(sys->flags & JB_LOG))
 		return 0;
 	struct scratch *s = scr();

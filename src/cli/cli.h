@@ -41,6 +41,7 @@ struct run_log_options {
 	long string_limit;  /* --string-limit N */
 	int backend;	    /* --log-backend: -1 unset, enum log_backend (src/bpf/backend.h) */
 	int full;	    /* --log-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
+	int summary;	    /* --summary: -1 unset, 0, 1 */
 };
 
 /* The control socket's settings (controlopts.c); unset: NULL, -1. */
@@ -95,7 +96,8 @@ enum {
 	OPT_STRING_LIMIT,
 	OPT_TRACE_ARGS,
 	OPT_LOG_BACKEND,
-	OPT_LOG_FULL
+	OPT_LOG_FULL,
+	OPT_SUMMARY
 };
 #define LOG_LONGOPTS                                                                    \
 	{"log", required_argument, NULL, 'o'}, {"trace", required_argument, NULL, 'e'}, \
@@ -106,6 +108,7 @@ enum {
 	    {"string-limit", required_argument, NULL, OPT_STRING_LIMIT},                \
 	    {"log-backend", required_argument, NULL, OPT_LOG_BACKEND},                  \
 	    {"log-full", required_argument, NULL, OPT_LOG_FULL},                        \
+	    {"summary", no_argument, NULL, OPT_SUMMARY},                                \
 	{                                                                               \
 		"trace-args", required_argument, NULL, OPT_TRACE_ARGS                   \
 	}
@@ -128,7 +131,9 @@ enum {
 	"                             (no stop per call) or ptrace stops (default auto:\n"        \
 	"                             BPF when jvisor may use it)\n"                              \
 	"      --log-full block|drop  BPF's ring buffer is full: the program waits (block,\n"     \
-	"                             default) or records are dropped and counted\n"
+	"                             default) or records are dropped and counted\n"              \
+	"      --summary              count calls, errors and time per syscall: a table\n"        \
+	"                             on stderr at exit (and a summary record in the log)\n"
 int log_option(struct run_log_options *o, int opt, const char *arg);
 /* Start the BPF backend as --log-backend says (after tracer_spawn: pid is the
  * program); auto falls back to ptrace with a note on stderr. */

@@ -118,6 +118,9 @@ int log_option(struct run_log_options *o, int opt, const char *arg)
 			return -1;
 		}
 		return 0;
+	case OPT_SUMMARY:
+		o->summary = 1;
+		return 0;
 	case OPT_LOG_FULL:
 		if ((o->full = parse_full(arg)) < 0) {
 			fprintf(stderr, "jvisor run: --log-full: '%s' is not 'block' or 'drop'\n",
@@ -184,6 +187,8 @@ int log_config_key(const char *path, const char *key, json_t *v, struct run_log_
 				      path);
 		return 1;
 	}
+	if (!strcmp(key, "summary"))
+		return config_bool(path, key, v, &o->summary, e);
 	if (!strcmp(key, "log-full")) {
 		if (!json_is_string(v) || (o->full = parse_full(json_string_value(v))) < 0)
 			return jv_err(e, 0, "%s: key 'log-full' must be \"block\" or \"drop\"",
@@ -239,6 +244,8 @@ void log_options_merge(struct run_log_options *o, const struct run_log_options *
 		o->backend = cli->backend;
 	if (cli->full >= 0)
 		o->full = cli->full;
+	if (cli->summary >= 0)
+		o->summary = cli->summary;
 }
 
 int log_options_backend(const struct run_log_options *o, int pid, struct jv_error *e)
@@ -276,6 +283,7 @@ int log_options_open(const struct run_log_options *o, struct jv_error *e)
 	    .socket_buffer = (size_t)o->socket_buffer,
 	    .trace_given = o->trace != NULL,
 	    .string_limit = (size_t)o->string_limit,
+	    .summary = o->summary > 0,
 	};
 	if (o->trace && sys_set_parse(o->trace, &lo.trace, e) < 0)
 		return jv_err_prefix(e, "-e %s", o->trace);
@@ -295,5 +303,5 @@ void log_options_free(struct run_log_options *o)
 	free(o->trace_args);
 	free(o->socket);
 	memset(o, 0, sizeof(*o));
-	o->format = o->socket_full = o->backend = o->full = -1;
+	o->format = o->socket_full = o->backend = o->full = o->summary = -1;
 }

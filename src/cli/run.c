@@ -119,6 +119,7 @@ int cmd_run(int argc, char **argv)
 	int c;
 	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
 	cli.log.backend = cli.log.full = o.log.backend = o.log.full = -1;
+	cli.log.summary = o.log.summary = -1;
 	cli.control.no_token = o.control.no_token = -1;
 	cli.web.keep = o.web.keep = -1;
 	sandbox_options_init(&cli.sb);
@@ -136,6 +137,7 @@ int cmd_run(int argc, char **argv)
 		case OPT_TRACE_ARGS:
 		case OPT_LOG_BACKEND:
 		case OPT_LOG_FULL:
+		case OPT_SUMMARY:
 			if (log_option(&cli.log, c, optarg) < 0) {
 				run_options_free(&cli);
 				return EXIT_USAGE;

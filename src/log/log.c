@@ -18,6 +18,7 @@ static unsigned formats;		 /* 1 << LOG_FORMAT_* */
 static size_t str_max[NFMT] = {256, 32}; /* JSON, text (as strace -s) */
 static struct sbuf line[NFMT];
 static bool bpf_mode;	       /* calls without stops come from src/bpf/ */
+static bool summary;	       /* --summary (summary.c) */
 static unsigned trace_gen = 1; /* changes with trace_set */
 
 struct log_thread {
@@ -45,8 +46,9 @@ struct log_thread {
 
 int log_open(const struct log_options *o, struct jv_error *e)
 {
-	if (!o->path && !o->socket && !o->trace_given)
+	if (!o->path && !o->socket && !o->trace_given && !o->summary)
 		return 0;
+	summary = o->summary;
 	if (o->string_limit)
 		str_max[LOG_FORMAT_JSON] = str_max[LOG_FORMAT_TEXT] = o->string_limit;
 	if (o->trace_args)
@@ -71,7 +73,8 @@ int log_open(const struct log_options *o, struct jv_error *e)
 		sys_set_add(&watch_set, __NR_dup3);
 		sys_set_add(&watch_set, __NR_close_range);
 	}
-	if ((o->path || !o->socket) && sink_open_file(o->path, o->format, e) < 0)
+	bool sinks = o->path || o->socket || o->trace_given;
+	if (sinks && (o->path || !o->socket) && sink_open_file(o->path, o->format, e) < 0)
 		return -1;
 	if (o->socket && sink_open_socket(o->socket, o->socket_full, o->socket_buffer, e) < 0) {
 		sink_close_all();
@@ -86,6 +89,8 @@ int log_close(void)
 {
 	if (!log_active)
 		return 0;
+	if (summary)
+		summary_write(formats);
 	log_active = false;
 	for (int f = 0; f < NFMT; f++)
 		sb_free(&line[f]);
@@ -121,6 +126,11 @@ void log_use_bpf(void)
 {
 	bpf_mode = true;
 	memset(&watch_set, 0, sizeof(watch_set));
+}
+
+bool log_has_sinks(void)
+{
+	return formats != 0;
 }
 
 bool log_stop_logs(int nr)
@@ -202,7 +212,7 @@ static const char *comm_of(struct log_thread *lt)
 	return lt->comm[0] ? lt->comm : NULL;
 }
 
-static uint64_t realtime_ns(void)
+uint64_t log_realtime_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -211,7 +221,7 @@ static uint64_t realtime_ns(void)
 
 /* ---- record pieces ---- */
 
-static void put_ts(struct sbuf *b, uint64_t ns)
+void log_put_ts(struct sbuf *b, uint64_t ns)
 {
 	sb_u64(b, ns / 1000000000u);
 	char frac[8];
@@ -232,7 +242,7 @@ static void head(struct sbuf *b, int f, const char *type, uint64_t ts, pid_t pid
 	sb_puts(b, "{\"type\":\"");
 	sb_puts(b, type);
 	sb_puts(b, "\",\"ts\":");
-	put_ts(b, ts);
+	log_put_ts(b, ts);
 	sb_puts(b, ",\"pid\":");
 	sb_i64(b, pid);
 	sb_puts(b, ",\"tid\":");
@@ -312,7 +322,7 @@ bool log_sys_enter(struct log_thread **slot, const struct hook_event *ev)
 	memcpy(lt->eff, ev->args, sizeof(lt->eff));
 	lt->changed = 0;
 	lt->hooked_before = false;
-	lt->ts_ns = realtime_ns();
+	lt->ts_ns = log_realtime_ns();
 	lt->t0_ns = jv_now_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
@@ -400,7 +410,12 @@ static void emit_call(struct log_thread *lt, enum call_end end, int64_t raw, boo
 		      bool result_changed, int64_t orig_raw, bool hooked_after)
 {
 	const struct sys_info *si = sys_info(lt->sysno);
-	uint64_t dur = (lt->dur_known ? lt->dur_ns : jv_now_ns() - lt->t0_ns) / 1000;
+	uint64_t dur_ns = lt->dur_known ? lt->dur_ns : jv_now_ns() - lt->t0_ns;
+	uint64_t dur = dur_ns / 1000;
+	if (summary && end != END_UNFINISHED)
+		log_summary_add(
+		    lt->sysno, 1,
+		    (end == END_RESULT || end == END_RESTART) && raw < 0 && raw >= -4095, dur_ns);
 	bool at_exit = end == END_RESULT && !skipped;
 	const char *comm = comm_of(lt);
 	for (int f = 0; f < NFMT; f++) {
@@ -671,7 +686,7 @@ void log_ev_control(pid_t pid, const char *addr, const char *token_file)
 {
 	if (!log_active)
 		return;
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -697,7 +712,7 @@ void log_ev_spawn(pid_t pid, char *const argv[], const char *backend)
 {
 	if (!log_active)
 		return;
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	struct sbuf args = {0};
 	for (char *const *a = argv; *a; a++)
 		sb_put(&args, *a, strlen(*a) + 1);
@@ -738,7 +753,7 @@ void log_ev_clone(struct log_thread **parent, pid_t pid, pid_t tid, const char *
 			c->comm_known = true;
 		}
 	}
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	bool thread = flags_known && (flags & 0x10000); /* CLONE_THREAD */
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
@@ -780,7 +795,7 @@ void log_ev_exec(struct log_thread **slot, pid_t pid, pid_t tid, pid_t old_tid)
 	_cleanup_free_ char *cmdline = NULL;
 	snprintf(link, sizeof(link), "/proc/%d/cmdline", (int)pid);
 	ssize_t clen = jv_read_file(link, &cmdline);
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -815,7 +830,7 @@ void log_ev_exit(struct log_thread **slot, pid_t pid, pid_t tid, int status)
 	log_thread_end(slot); /* a call in progress first, as unfinished */
 	if (tid == pid)
 		fdc_forget(pid);
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	char sig[16] = "";
 	if (WIFSIGNALED(status))
 		xlat_signame(WTERMSIG(status), sig, sizeof(sig));
@@ -890,7 +905,7 @@ void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, cons
 	bool from = si && (si->si_code <= 0 || sig == SIGCHLD);
 	bool fault = si && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
 		     si->si_code > 0;
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -947,7 +962,7 @@ void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, cons
 static void hook_output(pid_t pid, pid_t tid, const char *where, const char *type, const char *key,
 			const char *text, bool is_json, const char *text_prefix)
 {
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -987,31 +1002,10 @@ void log_hook_error(pid_t pid, pid_t tid, const char *where, const char *message
 			    "hook error: ");
 }
 
-void log_lost(unsigned long count)
-{
-	if (!log_active || !count)
-		return;
-	uint64_t ts = realtime_ns();
-	for (int f = 0; f < NFMT; f++) {
-		if (!(formats & (1u << f)))
-			continue;
-		struct sbuf *b = &line[f];
-		b->len = 0;
-		if (f == LOG_FORMAT_JSON) {
-			sb_puts(b, "{\"type\":\"lost\",\"ts\":");
-			put_ts(b, ts);
-			sb_printf(b, ",\"count\":%lu", count);
-		} else {
-			sb_printf(b, "--- %lu records lost ---", count);
-		}
-		finish(b, f);
-	}
-}
-
 void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total)
 {
 	b->len = 0;
 	sb_puts(b, "{\"type\":\"dropped\",\"ts\":");
-	put_ts(b, realtime_ns());
+	log_put_ts(b, log_realtime_ns());
 	sb_printf(b, ",\"count\":%lu,\"total\":%lu}\n", count, total);
 }

@@ -27,6 +27,7 @@ struct log_options {
 	struct sys_set trace;
 	size_t string_limit;		      /* bytes of strings and buffers shown; 0 = 256 */
 	const struct hook_filter *trace_args; /* --trace-args: only matching calls; NULL: all */
+	bool summary; /* --summary: count calls, errors and time per syscall */
 };
 
 /* Open the sinks before the program is spawned; the log socket is dialed now
@@ -34,7 +35,8 @@ struct log_options {
  * opened and log_active stays false. */
 int log_open(const struct log_options *o, struct jv_error *e);
 /* Flush everything and close the sinks; report lost or dropped records on
- * stderr. Returns -1 when records were lost (write error, drops). */
+ * stderr; with --summary, the table on stderr and a `summary` record first.
+ * Returns -1 when records were lost (write error, drops). */
 int log_close(void);
 
 extern bool log_active;
@@ -90,6 +92,10 @@ void log_call_captured(const struct log_call *c);
 void log_use_bpf(void);
 /* Does the stop path log the calls of nr it sees (BPF mode: hooked ones only)? */
 bool log_stop_logs(int nr);
+/* --summary: calls counted elsewhere (the BPF backend's kernel counters). */
+void log_summary_add(int nr, unsigned long calls, unsigned long errors, uint64_t ns);
+/* Does the log write records (false: --summary alone)? */
+bool log_has_sinks(void);
 /* Records an event source could not keep: a `lost` record. */
 void log_lost(unsigned long count);
 /* Is nr in the logged set? Its generation changes with the set (control `trace`). */
