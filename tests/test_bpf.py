@@ -270,3 +270,16 @@ def test_summary_counts(tmp_path, backend, with_log):
         assert by["access"]["errors"] == 1
         assert recs[-1]["calls"] == sum(x["calls"] for x in recs[-1]["syscalls"])
         assert sum(1 for x in recs if x["type"] == "syscall") == recs[-1]["calls"]
+
+
+@pytest.mark.parametrize("backend", ["bpf", "ptrace"])
+def test_ctl_stats_say_the_backend(tmp_path, backend):
+    from test_control import Sandbox, ctl
+    log = tmp_path / "log.jsonl"
+    s = Sandbox(["--log-backend", backend, "-o", str(log), "--", "sleep", "30"], tmp_path)
+    try:
+        st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
+        assert st["log_backend"] == backend
+        assert st["bpf_events_lost"] == 0
+    finally:
+        s.close()

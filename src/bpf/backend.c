@@ -369,6 +369,15 @@ static void counts(struct jb_counts *sum)
 	free(per);
 }
 
+unsigned long bpfl_lost(void)
+{
+	if (!skel)
+		return 0;
+	struct jb_counts c;
+	counts(&c);
+	return (unsigned long)c.lost;
+}
+
 /* --summary without a log: the kernel counted (map summary, per CPU). */
 static void add_kernel_summary(void)
 {

@@ -862,46 +862,12 @@ void log_ev_exit(struct log_thread **slot, pid_t pid, pid_t tid, int status)
 	}
 }
 
-static const char *si_code_name(int sig, int code)
-{
-	switch (code) {
-	case SI_USER:
-		return "SI_USER";
-	case SI_KERNEL:
-		return "SI_KERNEL";
-	case SI_QUEUE:
-		return "SI_QUEUE";
-	case SI_TIMER:
-		return "SI_TIMER";
-	case SI_MESGQ:
-		return "SI_MESGQ";
-	case SI_ASYNCIO:
-		return "SI_ASYNCIO";
-	case SI_SIGIO:
-		return "SI_SIGIO";
-	case SI_TKILL:
-		return "SI_TKILL";
-	default:
-		break;
-	}
-	if (sig == SIGCHLD) {
-		static const char *const cld[] = {NULL,		  "CLD_EXITED",	 "CLD_KILLED",
-						  "CLD_DUMPED",	  "CLD_TRAPPED", "CLD_STOPPED",
-						  "CLD_CONTINUED"};
-		if (code > 0 && code < 7)
-			return cld[code];
-	}
-	if (sig == SIGSEGV && (code == SEGV_MAPERR || code == SEGV_ACCERR))
-		return code == SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR";
-	return NULL;
-}
-
 void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, const siginfo_t *si)
 {
 	struct log_thread *lt = lt_get(slot, pid, tid);
 	char name[16];
 	xlat_signame(sig, name, sizeof(name));
-	const char *code = si ? si_code_name(sig, si->si_code) : NULL;
+	const char *code = si ? xlat_si_code(sig, si->si_code) : NULL;
 	bool from = si && (si->si_code <= 0 || sig == SIGCHLD);
 	bool fault = si && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
 		     si->si_code > 0;

@@ -54,19 +54,20 @@ void summary_write(unsigned formats)
 		if (s->errors)
 			snprintf(errs, sizeof(errs), "%lu", s->errors);
 		fprintf(stderr, "%6.2f %11.6f %11llu %9lu %9s %s\n",
-			total_ns ? 100.0 * (double)s->ns / (double)total_ns : 0.0, (double)s->ns / 1e9,
-			(unsigned long long)(s->ns / s->calls / 1000), s->calls, errs,
-			name ? name : "?");
-		sb_printf(&b, "%s{\"sysno\":%d,\"name\":\"%s\",\"calls\":%lu,\"errors\":%lu,", i ? "," : "",
-			  order[i], name ? name : "?", s->calls, s->errors);
-		sb_printf(&b, "\"total_us\":%llu,\"avg_us\":%.3f}", (unsigned long long)(s->ns / 1000),
+			total_ns ? 100.0 * (double)s->ns / (double)total_ns : 0.0,
+			(double)s->ns / 1e9, (unsigned long long)(s->ns / s->calls / 1000),
+			s->calls, errs, name ? name : "?");
+		sb_printf(&b, "%s{\"sysno\":%d,\"name\":\"%s\",\"calls\":%lu,\"errors\":%lu,",
+			  i ? "," : "", order[i], name ? name : "?", s->calls, s->errors);
+		sb_printf(&b, "\"total_us\":%llu,\"avg_us\":%.3f}",
+			  (unsigned long long)(s->ns / 1000),
 			  (double)s->ns / 1000.0 / (double)s->calls);
 	}
 	fprintf(stderr,
 		"------ ----------- ----------- --------- --------- ----------------\n"
 		"100.00 %11.6f %11llu %9lu %9lu total\n",
-		(double)total_ns / 1e9, (unsigned long long)(calls ? total_ns / calls / 1000 : 0), calls,
-		errors);
+		(double)total_ns / 1e9, (unsigned long long)(calls ? total_ns / calls / 1000 : 0),
+		calls, errors);
 	sb_printf(&b, "],\"calls\":%lu,\"errors\":%lu,\"total_us\":%llu}\n", calls, errors,
 		  (unsigned long long)(total_ns / 1000));
 	if (formats & (1u << LOG_FORMAT_JSON))
@@ -95,4 +96,3 @@ void log_lost(unsigned long count)
 		sb_free(b);
 	}
 }
-

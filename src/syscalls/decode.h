@@ -47,5 +47,7 @@ void xlat_flags(enum sys_kind k, uint64_t v, struct sbuf *out);
 bool xlat_enum(enum sys_kind k, uint64_t v, struct sbuf *out);
 /* "SIGTERM", "SIGRTMIN+2"; the number when unknown (returns false). */
 bool xlat_signame(int sig, char *buf, size_t len);
+/* "SI_USER", "CLD_EXITED", "SEGV_MAPERR"... of a siginfo's si_code, or NULL. */
+const char *xlat_si_code(int sig, int code);
 /* "ENOENT", "ERESTARTSYS", or NULL. */
 const char *xlat_errname(int err);
