@@ -133,9 +133,9 @@ bool log_has_sinks(void)
 	return formats != 0;
 }
 
-bool log_stop_logs(int nr)
+bool log_stop_logs(int nr, enum sys_abi abi)
 {
-	return !bpf_mode || stops_anyway(nr);
+	return !bpf_mode || stops_anyway(nr) || abi != SYS_ABI_X86_64;
 }
 
 bool log_follows(int nr)

@@ -90,8 +90,9 @@ void log_call_captured(const struct log_call *c);
  * only the calls that stop anyway (hooked ones; log_wants), and the fds of
  * those are read from /proc at the stop. */
 void log_use_bpf(void);
-/* Does the stop path log the calls of nr it sees (BPF mode: hooked ones only)? */
-bool log_stop_logs(int nr);
+/* Does the stop path log the calls of nr it sees (BPF mode: hooked ones, and
+ * those of the other ABIs, which the BPF programs leave out)? */
+bool log_stop_logs(int nr, enum sys_abi abi);
 /* --summary: calls counted elsewhere (the BPF backend's kernel counters). */
 void log_summary_add(int nr, unsigned long calls, unsigned long errors, uint64_t ns);
 /* Does the log write records (false: --summary alone)? */

@@ -120,7 +120,7 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	int err = policy_watches(native) ? policy_check(t->tid, native, a, &why) : 0;
 	/* A call of another ABI that nothing traps (or traps any more). */
 	if (!err && foreign && !hooks_wanted(native, HOOK_BEFORE) &&
-	    !hooks_wanted(native, HOOK_AFTER) && !log_wants(native))
+	    !hooks_wanted(native, HOOK_AFTER) && !log_follows(native))
 		err = policy_check_abi(native, &why);
 	if (!err)
 		return false;
@@ -258,7 +258,7 @@ static void on_seccomp_stop(struct thread *t)
 		t->orig_args[i] = ev->args[i];
 	}
 	t->args_changed = 0;
-	t->log_call = log_active && log_stop_logs(native) && log_sys_enter(&t->log, ev);
+	t->log_call = log_active && log_stop_logs(native, abi) && log_sys_enter(&t->log, ev);
 	struct hook_verdict v = {0};
 	unsigned gen = hooks_generation();
 	if (hooks_wanted(native, HOOK_BEFORE))
