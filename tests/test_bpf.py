@@ -304,3 +304,11 @@ def test_ctl_stats_say_the_backend(tmp_path, backend):
         assert st["bpf_events_lost"] == 0
     finally:
         s.close()
+
+
+def test_same_records_with_a_set_and_trace_args(tmp_path):
+    res = both(tmp_path, lambda s: [helper("log_args"), str(s)],
+               ["-e", "write,openat,read", "--trace-args", "0=1"])
+    b = [x for x in res["bpf"][1] if x["type"] == "syscall"]
+    assert b and all(x["name"] == "write" and x["args"][0]["fd"] == 1 for x in b)
+    assert_same(res["ptrace"][1], res["bpf"][1])

@@ -476,6 +476,7 @@ static void run_wake(void)
 	tracer_wake = 0;
 	if (tracer_wake_fn)
 		tracer_wake_fn();
+	bpfl_drain(); /* a request may change what the BPF programs log */
 }
 
 void tracer_handle(pid_t tid, int status)
