@@ -311,7 +311,8 @@ int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
 	struct jb_config cfg = {.str_max = (uint32_t)(o->str_max ? o->str_max : 256),
 				.full_drop = o->full_drop,
 				.ring_low = ring / 2,
-				.hold_sig = SIGSTOP};
+				.hold_sig = SIGSTOP,
+				.wake_bytes = (uint32_t)(ring / 16 < 65536 ? ring / 16 : 65536)};
 	uint32_t z = 0;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.jvconfig), &z, &cfg, BPF_ANY);
 	log_use_bpf();

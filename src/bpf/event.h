@@ -35,11 +35,11 @@ enum jb_member { JB_PENDING = 1, JB_ACTIVE = 2 };
 
 /* Settings (map "config", key 0). */
 struct jb_config {
-	__u32 str_max;	 /* bytes of strings and buffers captured */
-	__u32 full_drop; /* --log-full drop: never hold the program */
-	__u64 ring_low;	 /* free bytes under which the thread is held */
-	__u32 hold_sig;	 /* the signal that holds it (0: none) */
-	__u32 pad;
+	__u32 str_max;	  /* bytes of strings and buffers captured */
+	__u32 full_drop;  /* --log-full drop: never hold the program */
+	__u64 ring_low;	  /* free bytes under which the thread is held */
+	__u32 hold_sig;	  /* the signal that holds it (0: none) */
+	__u32 wake_bytes; /* wake the reader when this much waits (it also polls) */
 };
 
 /* Counters (per-CPU array "counts", one struct per CPU). */

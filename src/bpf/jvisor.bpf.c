@@ -490,32 +490,39 @@ static __always_inline __u64 capture(struct scratch *s, const struct jb_sys *sys
  * the thread gets a SIGSTOP from the kernel (si_code SI_KERNEL), which jvisor,
  * its tracer, sees at the signal-delivery stop: it writes what the ring holds,
  * then resumes the thread without the signal. The program never sees it. */
-static __always_inline void hold_if_full(struct jb_counts *c)
+/* Returns the ring buffer's wake-up flag: a wake-up per record costs the
+ * writer more than the record (an IPI on a VM); the reader is woken when
+ * wake_bytes wait, and polls every few milliseconds for the rest. */
+static __always_inline __u64 hold_if_full(struct jb_counts *c)
 {
 	__u32 z = 0;
 	struct jb_config *cfg = bpf_map_lookup_elem(&jvconfig, &z);
-	if (!cfg || cfg->full_drop || !cfg->hold_sig)
-		return;
-	__u64 size = bpf_ringbuf_query(&ring, BPF_RB_RING_SIZE);
+	if (!cfg)
+		return 0;
 	__u64 used = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+	__u64 flag = used >= cfg->wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (cfg->full_drop || !cfg->hold_sig)
+		return flag;
+	__u64 size = bpf_ringbuf_query(&ring, BPF_RB_RING_SIZE);
 	if (size - used >= cfg->ring_low)
-		return;
+		return flag;
 	if (bpf_send_signal_thread(cfg->hold_sig) == 0 && c)
 		c->held++;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 /* Write the record in the scratch, with off bytes of captures. */
 static __always_inline void emit(struct scratch *s, __u64 off)
 {
 	struct jb_counts *c = cnt();
-	hold_if_full(c);
+	__u64 flag = hold_if_full(c);
 	__u64 size = sizeof(struct jb_event) + off;
 	asm volatile("" : "+r"(size));
 	if (size > sizeof(struct scratch))
 		size = sizeof(struct scratch);
 	asm volatile("" : "+r"(size));
 	s->ev.size = (__u32)size;
-	if (bpf_ringbuf_output(&ring, s, size, 0) == 0) {
+	if (bpf_ringbuf_output(&ring, s, size, flag) == 0) {
 		if (c)
 			c->events++;
 	} else if (c) {

@@ -271,9 +271,10 @@ static int wait_events(void)
 	/* The BPF backend's ring buffer: its records are written by the loop. */
 	struct pollfd p[3] = {
 	    {sigchld_fd, POLLIN, 0}, {bpfl_fd(), POLLIN, 0}, {listener, POLLIN, 0}};
-	if (poll(p, listener >= 0 ? 3 : 2, -1) < 0)
+	int r = poll(p, listener >= 0 ? 3 : 2, bpfl_on() ? 10 : -1);
+	if (r < 0)
 		return -1;
-	ring_ready = p[1].revents != 0;
+	ring_ready = p[1].revents != 0 || (r == 0 && bpfl_on());
 	if (p[0].revents) {
 		drain_sigchld();
 		child_events = true;

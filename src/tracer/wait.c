@@ -88,8 +88,9 @@ pid_t tracer_wait_next(int *status, bool nonblock)
 }
 
 /* With an event source besides the stops (the BPF backend's ring buffer): wait
- * in poll() on fd and a signalfd for SIGCHLD (blocked since tracer_spawn).
- * Returns a stop, 0 when fd is readable (or nonblock and nothing came), -1. */
+ * in poll() on fd and a signalfd for SIGCHLD (blocked since tracer_spawn), 10 ms
+ * at most. Returns a stop, 0 when fd is readable or 10 ms went by (or nonblock
+ * and nothing came), -1. */
 pid_t tracer_wait_fd(int fd, int *status, bool nonblock)
 {
 	static int sfd = -1;
@@ -110,8 +111,13 @@ pid_t tracer_wait_fd(int fd, int *status, bool nonblock)
 		if (nonblock)
 			return 0;
 		struct pollfd p[2] = {{sfd, POLLIN, 0}, {fd, POLLIN, 0}};
-		if (poll(p, 2, sfd < 0 ? 10 : -1) < 0)
+		/* The BPF programs wake the reader only when enough waits: poll
+		 * for the rest (the log lags by this much at most). */
+		int n = poll(p, 2, 10);
+		if (n < 0)
 			return -1;
+		if (n == 0)
+			return 0;
 		if (p[0].revents) {
 			struct signalfd_siginfo si[8];
 			while (read(sfd, si, sizeof(si)) > 0)
