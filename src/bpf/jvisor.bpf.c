@@ -79,11 +79,17 @@ struct exec_walk {
 	__u32 max, pad;
 };
 
+struct argv_walk {
+	__u64 addr, ptrs, off;
+	__u32 n, max;
+};
+
 struct scratch {
 	struct jb_event ev;
 	__u8 data[JB_SCRATCH];
 	struct walk w;
 	struct exec_walk x;
+	struct argv_walk a;
 };
 
 struct {
@@ -336,7 +342,43 @@ __noinline int cap_fd(__u64 off, int fd)
 	return (int)(off + sizeof(*c) + align8(c->len));
 }
 
-/* argv/envp: the pointers (as one capture), then each string. */
+/* argv/envp: the pointers (as one capture), then each string. The loops are
+ * bpf_loop callbacks with their state in map memory (one step is verified). */
+static long argv_ptr_step(__u32 i, void *ctx)
+{
+	struct scratch *s = scr();
+	if (!s)
+		return 1;
+	__u64 pos = s->a.ptrs + 8 * (__u64)i;
+	barrier_var(pos);
+	if (pos > JB_SCRATCH - 8)
+		return 1;
+	barrier_var(pos);
+	__u64 v = 0;
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)(s->a.addr + 8 * (__u64)i)))
+		return 1;
+	*(__u64 *)(s->data + pos) = v;
+	s->a.n = i + 1;
+	return v ? 0 : 1;
+}
+
+static long argv_str_step(__u32 i, void *ctx)
+{
+	struct scratch *s = scr();
+	if (!s || i >= s->a.n)
+		return 1;
+	__u64 pos = s->a.ptrs + 8 * (__u64)i;
+	barrier_var(pos);
+	if (pos > JB_SCRATCH - 8)
+		return 1;
+	barrier_var(pos);
+	__u64 v = *(__u64 *)(s->data + pos);
+	if (!v)
+		return 1;
+	s->a.off = (__u64)cap_str(s->a.off, v, s->a.max + 2);
+	return 0;
+}
+
 __noinline int cap_argv(__u64 off, __u64 addr, __u32 max)
 {
 	struct scratch *s = scr();
@@ -347,33 +389,23 @@ __noinline int cap_argv(__u64 off, __u64 addr, __u32 max)
 		return full(off);
 	barrier_var(off);
 	struct jb_cap *c = (void *)(s->data + off);
-	__u64 *ptrs = (void *)(s->data + off + sizeof(*c));
 	c->addr = addr;
 	c->kind = JB_CAP_MEM;
 	c->pad = 0;
-	__u32 n = 0;
-	for (int i = 0; i <= JB_ARGV_MAX; i++) {
-		__u64 v = 0;
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)(addr + 8 * i)))
-			break;
-		ptrs[i] = v;
-		n++;
-		if (!v)
-			break;
-	}
+	s->a.addr = addr;
+	s->a.ptrs = off + sizeof(*c);
+	s->a.n = 0;
+	s->a.max = max;
+	bpf_loop(JB_ARGV_MAX + 1, argv_ptr_step, NULL, 0);
+	__u32 n = s->a.n;
+	if (n > JB_ARGV_MAX + 1)
+		n = JB_ARGV_MAX + 1;
 	c->len = n * 8;
 	c->err = n ? 0 : EFAULT;
 	s->ev.ncap++;
-	off += sizeof(*c) + n * 8;
-	for (int i = 0; i < JB_ARGV_MAX; i++) {
-		if (i >= n)
-			break;
-		__u64 v = ptrs[i];
-		if (!v)
-			break;
-		off = (__u64)cap_str(off, v, max + 2);
-	}
-	return (int)off;
+	s->a.off = off + sizeof(*c) + n * 8;
+	bpf_loop(JB_ARGV_MAX, argv_str_step, NULL, 0);
+	return (int)s->a.off;
 }
 
 /* An iovec array of count entries, then each buffer (total bytes at most). */
@@ -403,85 +435,88 @@ __noinline int cap_iov(__u64 off, __u64 addr, __u64 count, __u64 total, __u32 ma
 
 enum { CAP_ALL, CAP_FDS, CAP_NOFDS };
 
+/* The bytes argument i of the record in the scratch needs (a global
+ * function: the verifier checks it once, not once per argument and caller). */
+__noinline int cap_arg(__u64 off, __u64 i, int at_exit, __s64 ret, int which)
+{
+	struct scratch *s = scr();
+	barrier_var(i);
+	if (!s || i >= 6)
+		return (int)off;
+	barrier_var(i);
+	__u32 k = (__u32)s->ev.nr;
+	const struct jb_sys *sys = bpf_map_lookup_elem(&systab, &k);
+	if (!sys || i >= sys->nargs)
+		return (int)off;
+	i &= 7;
+	if (i >= 6)
+		return (int)off;
+	__u32 max = str_max();
+	bool failed = ret < 0 && ret >= -4095;
+	__u8 role = sys->role[i];
+	bool fd = role == SR_FD || role == SR_DIRFD;
+	if ((which == CAP_FDS && !fd) || (which == CAP_NOFDS && fd))
+		return (int)off;
+	bool out = sys->outmask & (1u << i);
+	if (out && (!at_exit || failed))
+		return (int)off;
+	__u64 v = s->ev.args[i];
+	__u8 pi = sys->param[i];
+	__u64 pv = s->ev.args[pi < 6 ? pi : 0];
+	switch (role) {
+	case SR_FD:
+	case SR_DIRFD:
+		return cap_fd(off, (int)v);
+	case SR_PATH:
+	case SR_PATHOUT:
+		return v ? cap_str(off, v, JB_PATH_MAX + 2) : (int)off;
+	case SR_STR:
+		return v ? cap_str(off, v, max + 2) : (int)off;
+	case SR_BUFIN:
+		return cap_mem(off, v, pv < max ? (__u32)pv : max);
+	case SR_BUFOUT:
+		return cap_mem(off, v, (__u64)ret < max ? (__u32)ret : max);
+	case SR_IOVIN:
+		return cap_iov(off, v, pv, ~0ull, max);
+	case SR_IOVOUT:
+		return cap_iov(off, v, pv, (__u64)ret, max);
+	case SR_SOCKADDR:
+		return v ? cap_mem(off, v,
+				   (__u32)pv < JB_SOCKADDR_MAX ? (__u32)pv : JB_SOCKADDR_MAX)
+			 : (int)off;
+	case SR_SOCKADDROUT: {
+		__u32 len = 0;
+		if (!v || !pv || bpf_probe_read_user(&len, sizeof(len), (void *)pv))
+			return (int)off;
+		off = (__u64)cap_mem(off, pv, sizeof(len));
+		return cap_mem(off, v, len < JB_SOCKADDR_MAX ? len : JB_SOCKADDR_MAX);
+	}
+	case SR_TIMESPEC:
+	case SR_TIMESPECOUT:
+	case SR_TIMEVAL:
+	case SR_TIMEVALOUT:
+		return v ? cap_mem(off, v, 16) : (int)off;
+	case SR_FDPAIR:
+		return cap_mem(off, v, 8);
+	case SR_SIGSET:
+	case SR_SIGSETOUT:
+		return v ? cap_mem(off, v, pv > 0 && pv < 8 ? (__u32)pv : 8) : (int)off;
+	case SR_ARGV:
+	case SR_ENVP:
+		return cap_argv(off, v, max);
+	default:
+		return (int)off;
+	}
+}
+
 static __always_inline __u64 capture(struct scratch *s, const struct jb_sys *sys, bool at_exit,
 				     __s64 ret, int which, __u64 off)
 {
-	__u32 max = str_max();
-	bool failed = ret < 0 && ret >= -4095;
+	__u32 nargs = sys->nargs;
 	for (int i = 0; i < 6; i++) {
-		if (i >= sys->nargs)
+		if (i >= nargs)
 			break;
-		bool fd = sys->role[i] == SR_FD || sys->role[i] == SR_DIRFD;
-		if ((which == CAP_FDS && !fd) || (which == CAP_NOFDS && fd))
-			continue;
-		bool out = sys->outmask & (1u << i);
-		if (out && (!at_exit || failed))
-			continue;
-		__u64 v = s->ev.args[i];
-		__u8 pi = sys->param[i];
-		__u64 pv = s->ev.args[pi < 6 ? pi : 0];
-		switch (sys->role[i]) {
-		case SR_FD:
-		case SR_DIRFD:
-			off = (__u64)cap_fd(off, (int)v);
-			break;
-		case SR_PATH:
-		case SR_PATHOUT:
-			if (v)
-				off = (__u64)cap_str(off, v, JB_PATH_MAX + 2);
-			break;
-		case SR_STR:
-			if (v)
-				off = (__u64)cap_str(off, v, max + 2);
-			break;
-		case SR_BUFIN:
-			off = (__u64)cap_mem(off, v, pv < max ? (__u32)pv : max);
-			break;
-		case SR_BUFOUT:
-			off = (__u64)cap_mem(off, v, (__u64)ret < max ? (__u32)ret : max);
-			break;
-		case SR_IOVIN:
-			off = (__u64)cap_iov(off, v, pv, ~0ull, max);
-			break;
-		case SR_IOVOUT:
-			off = (__u64)cap_iov(off, v, pv, (__u64)ret, max);
-			break;
-		case SR_SOCKADDR:
-			if (v)
-				off = (__u64)cap_mem(off, v,
-						     (__u32)pv < JB_SOCKADDR_MAX ? (__u32)pv
-										 : JB_SOCKADDR_MAX);
-			break;
-		case SR_SOCKADDROUT: {
-			__u32 len = 0;
-			if (!v || !pv || bpf_probe_read_user(&len, sizeof(len), (void *)pv))
-				break;
-			off = (__u64)cap_mem(off, pv, sizeof(len));
-			off = (__u64)cap_mem(off, v, len < JB_SOCKADDR_MAX ? len : JB_SOCKADDR_MAX);
-			break;
-		}
-		case SR_TIMESPEC:
-		case SR_TIMESPECOUT:
-		case SR_TIMEVAL:
-		case SR_TIMEVALOUT:
-			if (v)
-				off = (__u64)cap_mem(off, v, 16);
-			break;
-		case SR_FDPAIR:
-			off = (__u64)cap_mem(off, v, 8);
-			break;
-		case SR_SIGSET:
-		case SR_SIGSETOUT:
-			if (v)
-				off = (__u64)cap_mem(off, v, pv > 0 && pv < 8 ? (__u32)pv : 8);
-			break;
-		case SR_ARGV:
-		case SR_ENVP:
-			off = (__u64)cap_argv(off, v, max);
-			break;
-		default:
-			break;
-		}
+		off = (__u64)cap_arg(off, i, at_exit, ret, which);
 	}
 	return off;
 }
@@ -618,6 +653,7 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 	if (!(sys->flags & (JB_NORETURN | JB_ATENTRY))) {
 		/* The fds' paths now: the call may close them. */
 		s->ev.ncap = 0;
+		s->ev.nr = (__s32)id; /* cap_arg() finds the roles by it */
 		for (int i = 0; i < 6; i++)
 			s->ev.args[i] = e->args[i];
 		__u64 len = capture(s, sys, false, 0, CAP_FDS, 0);
