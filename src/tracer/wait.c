@@ -12,7 +12,10 @@
  * little spinning. No spinning when jvisor may run on one CPU only: the spin
  * would only delay the tracee it waits for.
  *
- * JVISOR_SPIN_US sets the ceiling in microseconds (0: always block at once). */
+ * JVISOR_SPIN_US sets the ceiling in microseconds. The default is 0 (block at
+ * once): measured with bench/trace-all (BENCHMARKS.md), a spin of 50 us made the
+ * 200-process shell loop slower on an idle machine, and every workload slower on
+ * a loaded one (the spinning tracer takes the CPU a tracee or a neighbour needs). */
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
@@ -27,7 +30,7 @@
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
-#define SPIN_US_DEFAULT 50
+#define SPIN_US_DEFAULT 0
 
 static long max_ns = -1;     /* the budget's ceiling (-1: not read yet) */
 static long budget_ns;	     /* the budget now */
