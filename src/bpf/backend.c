@@ -379,6 +379,23 @@ unsigned long bpfl_lost(void)
 	return (unsigned long)c.lost;
 }
 
+/* Runs the kernel skipped because a program was already running on the CPU. */
+static unsigned long long recursion_misses(void)
+{
+	unsigned long long n = 0;
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_program__fd(p) >= 0 &&
+		    bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 /* --summary without a log: the kernel counted (map summary, per CPU). */
 static void add_kernel_summary(void)
 {
@@ -415,6 +432,11 @@ void bpfl_stop(void)
 			(unsigned long long)c.lost);
 		log_lost((unsigned long)c.lost);
 	}
+	unsigned long long misses = recursion_misses();
+	if (misses)
+		jv_warn("BPF log: the kernel skipped the programs %llu times (recursion: a "
+			"program was already running on that CPU); those calls are not logged",
+			misses);
 	if (c.truncated)
 		jv_warn("BPF log: %llu captures cut short (a record was full)",
 			(unsigned long long)c.truncated);
