@@ -379,6 +379,21 @@ unsigned long bpfl_lost(void)
 	return (unsigned long)c.lost;
 }
 
+/* A `lost` record per thread that lost some. */
+static void lost_per_thread(void)
+{
+	int fd = bpf_map__fd(skel->maps.lost);
+	uint32_t key, next;
+	uint32_t *prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct jb_lost l;
+		if (bpf_map_lookup_elem(fd, &next, &l) == 0)
+			log_lost((pid_t)l.pid, (pid_t)next, (unsigned long)l.count);
+		key = next;
+		prev = &key;
+	}
+}
+
 /* Runs the kernel skipped because a program was already running on the CPU. */
 static unsigned long long recursion_misses(void)
 {
@@ -430,7 +445,7 @@ void bpfl_stop(void)
 	if (c.lost) {
 		jv_warn("BPF log: %llu records lost (the ring buffer was full)",
 			(unsigned long long)c.lost);
-		log_lost((unsigned long)c.lost);
+		lost_per_thread();
 	}
 	unsigned long long misses = recursion_misses();
 	if (misses)

@@ -50,6 +50,12 @@ struct jb_counts {
 	__u64 truncated; /* captures cut because a record was full */
 };
 
+/* Records lost per thread (hash "lost", key tid). */
+struct jb_lost {
+	__u32 pid, pad;
+	__u64 count;
+};
+
 /* --summary counted in the kernel (per-CPU array "summary", key nr). */
 struct jb_sum {
 	__u64 calls, errors, ns;

@@ -84,6 +84,14 @@ struct argv_walk {
 	__u32 n, max;
 };
 
+/* Records the ring had no room for, per thread (key tid). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct jb_lost);
+} lost SEC(".maps");
+
 struct scratch {
 	struct jb_event ev;
 	__u8 data[JB_SCRATCH];
@@ -560,8 +568,17 @@ static __always_inline void emit(struct scratch *s, __u64 off)
 	if (bpf_ringbuf_output(&ring, s, size, flag) == 0) {
 		if (c)
 			c->events++;
-	} else if (c) {
+		return;
+	}
+	if (c)
 		c->lost++;
+	__u32 tid = s->ev.pad; /* the thread now */
+	struct jb_lost *l = bpf_map_lookup_elem(&lost, &tid);
+	if (l) {
+		__sync_fetch_and_add(&l->count, 1);
+	} else {
+		struct jb_lost n = {.pid = s->ev.pid, .count = 1};
+		bpf_map_update_elem(&lost, &tid, &n, BPF_NOEXIST);
 	}
 }
 

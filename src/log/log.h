@@ -97,8 +97,8 @@ bool log_stop_logs(int nr, enum sys_abi abi);
 void log_summary_add(int nr, unsigned long calls, unsigned long errors, uint64_t ns);
 /* Does the log write records (false: --summary alone)? */
 bool log_has_sinks(void);
-/* Records an event source could not keep: a `lost` record. */
-void log_lost(unsigned long count);
+/* Records an event source could not keep (of thread tid): a `lost` record. */
+void log_lost(pid_t pid, pid_t tid, unsigned long count);
 /* Is nr in the logged set? Its generation changes with the set (control `trace`). */
 bool log_follows(int nr);
 unsigned log_trace_generation(void);

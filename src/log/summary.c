@@ -75,7 +75,7 @@ void summary_write(unsigned formats)
 	sb_free(&b);
 }
 
-void log_lost(unsigned long count)
+void log_lost(pid_t pid, pid_t tid, unsigned long count)
 {
 	if (!log_active || !count)
 		return;
@@ -87,9 +87,10 @@ void log_lost(unsigned long count)
 		if (f == LOG_FORMAT_JSON) {
 			sb_puts(b, "{\"type\":\"lost\",\"ts\":");
 			log_put_ts(b, ts);
-			sb_printf(b, ",\"count\":%lu}", count);
+			sb_printf(b, ",\"pid\":%d,\"tid\":%d,\"count\":%lu}", (int)pid, (int)tid,
+				  count);
 		} else {
-			sb_printf(b, "--- %lu records lost ---", count);
+			sb_printf(b, "%-6d --- %lu records lost ---", (int)tid, count);
 		}
 		sb_putc(b, '\n');
 		sink_write(f, b->p, b->len);
