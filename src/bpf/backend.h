@@ -34,7 +34,8 @@ void bpfl_drain(void);
 bool bpfl_hold_stop(pid_t tid, int sig);
 /* Drain, report what was lost, detach. */
 void bpfl_stop(void);
-/* Records the ring buffer had no room for so far (control stats). */
-unsigned long bpfl_lost(void);
+/* Records the ring buffer had no room for so far, and in *held how often a
+ * thread was held for backpressure (control stats). */
+unsigned long bpfl_lost(unsigned long *held);
 /* "bpf" or "ptrace" for the spawn record and control stats. */
 const char *bpfl_backend_name(void);

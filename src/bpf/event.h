@@ -65,7 +65,6 @@ enum jb_type { JB_CALL = 1 };
 enum jb_evflag {
 	JB_EV_UNFINISHED = 1 << 0, /* the thread went away in the call */
 	JB_EV_NORETURN = 1 << 1,
-	JB_EV_COMPAT = 1 << 2,	 /* an i386 or x32 call (not decoded here) */
 	JB_EV_EXECARGS = 1 << 3, /* exec's strings in the new image: filename, argv, envp */
 };
 

@@ -421,7 +421,9 @@ static json_t *do_stats(void)
 	json_object_set_new(pl, "events_lost", json_integer((json_int_t)lost));
 	json_object_set_new(pl, "events_dropped", json_integer((json_int_t)dropped));
 	json_object_set_new(pl, "log_backend", json_string(bpfl_backend_name()));
-	json_object_set_new(pl, "bpf_events_lost", json_integer((json_int_t)bpfl_lost()));
+	unsigned long held = 0;
+	json_object_set_new(pl, "bpf_events_lost", json_integer((json_int_t)bpfl_lost(&held)));
+	json_object_set_new(pl, "bpf_holds", json_integer((json_int_t)held));
 	json_object_set_new(pl, "hooks", json_integer(hooks_count()));
 	json_object_set_new(pl, "hook_calls", json_integer((json_int_t)calls));
 	json_object_set_new(pl, "hook_errors", json_integer((json_int_t)hooks_failures()));
