@@ -370,14 +370,14 @@ static void counts(struct jb_counts *sum)
 	free(per);
 }
 
-unsigned long bpfl_lost(unsigned long *held)
+unsigned long bpfl_lost(unsigned long *holds)
 {
-	*held = 0;
+	*holds = 0;
 	if (!skel)
 		return 0;
 	struct jb_counts c;
 	counts(&c);
-	*held = (unsigned long)c.held;
+	*holds = (unsigned long)c.held;
 	return (unsigned long)c.lost;
 }
 

@@ -36,6 +36,6 @@ bool bpfl_hold_stop(pid_t tid, int sig);
 void bpfl_stop(void);
 /* Records the ring buffer had no room for so far, and in *held how often a
  * thread was held for backpressure (control stats). */
-unsigned long bpfl_lost(unsigned long *held);
+unsigned long bpfl_lost(unsigned long *holds);
 /* "bpf" or "ptrace" for the spawn record and control stats. */
 const char *bpfl_backend_name(void);
