@@ -38,6 +38,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* allocated as processes come */
 	__type(key, __u32);
 	__type(value, __u32);
 } tracked SEC(".maps");
@@ -88,6 +89,7 @@ struct argv_walk {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct jb_lost);
 } lost SEC(".maps");
