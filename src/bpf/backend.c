@@ -315,10 +315,6 @@ int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
 				.wake_bytes = (uint32_t)(ring / 16 < 65536 ? ring / 16 : 65536)};
 	uint32_t z = 0;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.jvconfig), &z, &cfg, BPF_ANY);
-	log_use_bpf();
-	sync_table();
-	uint32_t k = (uint32_t)pid, v = JB_PENDING;
-	bpf_map_update_elem(bpf_map__fd(skel->maps.tracked), &k, &v, BPF_ANY);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.ring), on_record, NULL, NULL);
 	err = rb ? jvisor_bpf__attach(skel) : -errno;
 	if (err) {
@@ -328,6 +324,12 @@ int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
 		skel = NULL;
 		return jv_err(e, -err, "BPF: cannot attach the programs");
 	}
+	/* Only now does the log leave the calls to BPF (the program waits for
+	 * tracer_release(): it has made no call yet). */
+	log_use_bpf();
+	sync_table();
+	uint32_t k = (uint32_t)pid, v = JB_PENDING;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.tracked), &k, &v, BPF_ANY);
 	clock_off = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	return 0;
 }
