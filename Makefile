@@ -11,11 +11,15 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wnull-dereference -Wimplicit-fallthrough -Wno-unused-parameter \
 	-Wno-format-truncation
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# pkg-config runs when a recipe first needs its answer, not when the Makefile is read:
+# `make deps demo` installs the packages before anything is compiled, so the flags must
+# be looked up after `deps` has run (each is computed once, on first use, then kept).
+lazy = $(eval $1 := $$(shell $2))$($1)
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS = $(call lazy,PKG_LIBS,pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(BUILD)/gen
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(BUILD)/gen
 LDLIBS += $(PKG_LIBS) -lm
 
 ifeq ($(SAN),1)
@@ -98,7 +102,7 @@ test: all unit
 # libFuzzer target of the control protocol's request parser (clang): `make fuzz`
 # runs it for FUZZ_TIME seconds on a copy of tests/fuzz/corpus-proto.
 FUZZ_TIME ?= 20
-FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Isrc $(shell pkg-config --cflags jansson 2>/dev/null)
 $(BUILD)/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/control/proto.c src/control/proto.h \
 		src/common/util.c
