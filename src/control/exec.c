@@ -101,9 +101,8 @@ static json_t *hook_list(void)
 				json_object_set_new(o, "sysno", json_integer(nr));
 				json_object_set_new(o, "name", proto_str(sys_name(nr)));
 				json_object_set_new(o, "type", json_string(phase_name(ph)));
-				json_object_set_new(
-				    o, "mode",
-				    json_string(h->mode == HOOK_MODE_NOTIFY ? "notify" : "ptrace"));
+				json_object_set_new(o, "mode",
+						    json_string(hook_mode_name(h->mode)));
 				json_object_set_new(o, "source", proto_str(h->where));
 				json_object_set_new(o, "entry-point", proto_str(fname));
 				json_object_set_new(o, "calls", json_integer((json_int_t)h->calls));

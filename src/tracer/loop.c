@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
@@ -119,7 +120,7 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	int err = policy_watches(native) ? policy_check(t->tid, native, a, &why) : 0;
 	/* A call of another ABI that nothing traps (or traps any more). */
 	if (!err && foreign && !hooks_wanted(native, HOOK_BEFORE) &&
-	    !hooks_wanted(native, HOOK_AFTER) && !log_wants(native))
+	    !hooks_wanted(native, HOOK_AFTER) && !hooks_observed(native) && !log_wants(native))
 		err = policy_check_abi(native, &why);
 	if (!err)
 		return false;
@@ -227,7 +228,7 @@ static void on_seccomp_stop(struct thread *t)
 	if (t->pass_sysno == native) {
 		t->pass_sysno = -1;
 		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed ||
-				t->log_call || t->guard_clone;
+				t->log_call || t->obs_call || t->guard_clone;
 		resume(t, 0);
 		return;
 	}
@@ -258,6 +259,10 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	t->args_changed = 0;
 	t->log_call = log_active && log_sys_enter(&t->log, ev);
+	/* Observers: the record is decoded at the stops, not from live memory later. */
+	t->obs_call = hooks_observers_match(native, ev->args);
+	if (t->obs_call)
+		tobs_enter(t, ev);
 	struct hook_verdict v = {0};
 	unsigned gen = hooks_generation();
 	if (hooks_wanted(native, HOOK_BEFORE))
@@ -267,6 +272,9 @@ static void on_seccomp_stop(struct thread *t)
 	if (t->log_call)
 		t->log_call = log_sys_hooked(t->log, ev, &v);
 	if (v.skip) {
+		if (t->obs_call)
+			tobs_exit(t, ev->args, false, v.raw);
+		t->obs_call = false;
 		skip_syscall(t, v.raw);
 		t->guard_clone = false;
 		t->at_entry_stop = false;
@@ -286,8 +294,8 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	/* Changed arguments are put back at the exit stop: the kernel preserves
 	 * the argument registers, and compiled code may rely on it. */
-	t->in_syscall =
-	    hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->guard_clone;
+	t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call ||
+			t->obs_call || t->guard_clone;
 	resume(t, 0);
 }
 
@@ -329,6 +337,9 @@ static void on_syscall_exit(struct thread *t)
 		if (t->log_call)
 			log_sys_exit(t->log, rv, NULL);
 		t->log_call = false;
+		if (t->obs_call) /* as the log: a record with the restart code */
+			tobs_exit(t, t->ev.args, true, rv);
+		t->obs_call = false;
 		resume(t, 0);
 		return;
 	}
@@ -344,6 +355,9 @@ static void on_syscall_exit(struct thread *t)
 	if (t->log_call)
 		log_sys_exit(t->log, rv, &v);
 	t->log_call = false;
+	if (t->obs_call) /* queued: the observers run while the program goes on */
+		tobs_exit(t, ev->args, true, v.result_set ? v.raw : rv);
+	t->obs_call = false;
 	if (t->args_changed && !replaces_regs(ev->sysno, rv))
 		apply_args(t, t->args_changed, t->orig_args);
 	t->args_changed = 0;
@@ -509,9 +523,13 @@ int tracer_run(void)
 		if (tid <= 0 && notify_active())
 			tid = notify_wait_any(&status); /* also serves notifications (0) */
 		else if (tid <= 0)
-			tid = tracer_wait_next(&status, log_unflushed != 0);
-		if (tid == 0 || (log_unflushed && jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
-			log_flush(); /* nothing to handle now: write the log before blocking */
+			tid = tracer_wait_next(&status, log_unflushed != 0 || observe_pending());
+		if (tid == 0 || ((log_unflushed || observe_pending()) &&
+				 jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
+			/* Nothing to handle now: run the observers and write the log
+			 * before blocking. */
+			observe_drain();
+			log_flush();
 			flushed_at = jv_now_ns();
 		}
 		if (tid == 0) {
@@ -530,6 +548,7 @@ int tracer_run(void)
 			continue;
 		break; /* ECHILD: nothing left to trace */
 	}
+	observe_drain();
 	int err = 0;
 	if (tracer_exec_err_fd >= 0 && read(tracer_exec_err_fd, &err, sizeof(err)) == sizeof(err)) {
 		jv_warn("cannot execute %s: %s", tracer_prog_name, strerror(err));

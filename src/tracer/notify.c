@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "tracer/grow.h"
@@ -229,6 +230,10 @@ static void answer(const struct seccomp_notif *req)
 	struct jv_error e;
 	if (hooks_generation() != gen && tracer_grow_notified(tid, &e) < 0)
 		jv_warn("hooks added by a hook: %s", e.msg); /* the loop tries again */
+	/* Observers: decoded now, while the call waits for the answer; they run
+	 * from the queue after it. */
+	if (hooks_observers_match(native, ev.args))
+		tobs_notified(&ev, v.skip, v.raw);
 	send_resp(id, !v.skip, v.raw);
 }
 
@@ -293,8 +298,8 @@ pid_t notify_wait_any(int *status)
 				return r;
 			child_events = false;
 		}
-		if (log_unflushed)
-			return 0; /* the loop writes the log first */
+		if (log_unflushed || observe_pending())
+			return 0; /* the loop writes the log and runs the observers first */
 		if (tracer_wake) {
 			errno = EINTR;
 			return -1;
