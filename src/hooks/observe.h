@@ -25,12 +25,12 @@ struct observe_record {
 	pid_t pid, tid;
 	int sysno; /* native number */
 	enum sys_abi abi;
-	uint64_t args[6]; /* raw, as the program passed them (i386: zero-extended) */
-	bool has_result;  /* false: the call never returned (exit, killed) or its end is
-			     not seen (notification) */
-	int64_t raw;	  /* the result the program saw: -errno on failure */
-	uint64_t ts_ns;	  /* CLOCK_REALTIME at entry: the log record's "ts" */
-	uint64_t dur_ns;  /* entry to exit; 0 when unknown */
+	uint64_t args[6];      /* raw, as the program passed them (i386: zero-extended) */
+	bool has_result;       /* false: the call never returned (exit, killed) or its end is
+				  not seen (notification) */
+	int64_t raw;	       /* the result the program saw: -errno on failure */
+	uint64_t ts_ns;	       /* CLOCK_REALTIME at entry: the log record's "ts" */
+	uint64_t dur_ns;       /* entry to exit; 0 when unknown */
 	const char *args_json; /* "[...]": exactly the log record's "args" (JSON) */
 	size_t args_len;
 	enum observe_source source;
