@@ -148,10 +148,12 @@ int observe_close(void)
 	free(ring);
 	ring = NULL;
 	head = n_queued = 0;
-	if (stats.dropped) {
+	struct observe_stats s = stats;
+	stats = (struct observe_stats){0}; /* the run is over */
+	if (s.dropped) {
 		jv_warn("observe-mode hooks: %lu call%s dropped (the queue of %zu was full and "
 			"the policy is drop); %lu delivered",
-			stats.dropped, stats.dropped == 1 ? "" : "s", cap, stats.delivered);
+			s.dropped, s.dropped == 1 ? "" : "s", cap, s.delivered);
 		return -1;
 	}
 	return 0;
