@@ -277,3 +277,26 @@ def test_unprivileged_fallback(tmp_path):
         shutil.rmtree(shared)
     assert p.returncode == 0, p.stderr
     assert tagged(p.stderr, "OBS") == ["total=400 bad=0 threads=4 modes=observe-ptrace"]
+
+
+def test_time_limit_applies(tmp_path):
+    p = run(tmp_path, """
+        accessors.AddHookAfter("getppid", function (a0) {
+            if (a0 === 2) for (;;) {}
+            accessors.print("L " + a0);
+        }, {mode: "observe"});
+        """, [helper("fast_calls"), "g:1", "g:2", "g:3"], opts=["--hook-timeout", "100"])
+    assert p.returncode == 0, p.stderr
+    assert tagged(p.stderr, "L") == ["1", "3"]
+    assert "ran past its time limit of 100 ms" in p.stderr
+
+
+def test_calls_the_sandbox_policy_denies_are_observed(tmp_path):
+    """A call the policy refuses reaches the observers as a failed call."""
+    p = run(tmp_path, """
+        accessors.AddHookAfter("unshare", function () {
+            accessors.print("U " + this.mode + " " + this.ret + " " + this.errno);
+        }, {mode: "observe"});
+        """, ["/usr/bin/unshare", "-U", "/bin/true"])
+    assert p.returncode != 0
+    assert tagged(p.stderr, "U") == ["observe-ptrace -1 1"], p.stderr

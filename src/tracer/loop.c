@@ -125,8 +125,9 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
-	if (log_active && log_wants(native)) {
-		/* The log records the denied call like a skipped one. */
+	bool logged = log_active && log_wants(native), observed = hooks_observers_match(native, a);
+	if (logged || observed) {
+		/* The log and the observers see the denied call like a skipped one. */
 		struct hook_event *ev = &t->ev;
 		*ev = (struct hook_event){.pid = t->tgid,
 					  .tid = t->tid,
@@ -137,8 +138,12 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 					  .thread = t};
 		memcpy(ev->args, a, sizeof(a));
 		struct hook_verdict v = {.skip = true, .result_set = true, .raw = -err};
-		if (log_sys_enter(&t->log, ev) && log_sys_hooked(t->log, ev, &v))
+		if (logged && log_sys_enter(&t->log, ev) && log_sys_hooked(t->log, ev, &v))
 			log_sys_exit(t->log, -err, &v);
+		if (observed) {
+			tobs_enter(t, ev);
+			tobs_exit(t, a, false, -err);
+		}
 	}
 	skip_syscall(t, -err);
 	t->guard_clone = false;
