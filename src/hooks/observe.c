@@ -12,7 +12,7 @@ struct slot {
 
 static struct slot *ring;
 static size_t cap = 4096, head, n_queued;
-static bool drop_when_full, draining;
+static bool drop_when_full, draining, backend;
 static void **(*lookup_local)(pid_t tid);
 static struct observe_stats stats;
 
@@ -25,6 +25,21 @@ static const char *const mode_names[] = {
 bool observe_wants(int nr)
 {
 	return hooks_observed(nr);
+}
+
+void observe_set_backend(bool active)
+{
+	backend = active;
+}
+
+bool observe_at_stops(int nr)
+{
+	return !backend && hooks_observed(nr);
+}
+
+bool observe_at_stop_match(int nr, const uint64_t args[6])
+{
+	return !backend && hooks_observers_match(nr, args);
 }
 
 void observe_set_queue(size_t n, bool drop)

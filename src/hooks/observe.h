@@ -39,6 +39,14 @@ struct observe_record {
 /* Does any observer want calls of native syscall nr? Cheap (check before
  * decoding a record for the observers only). */
 bool observe_wants(int nr);
+/* An event backend feeds the observers (observe_record from its records):
+ * the stop path then neither traps nor captures calls for them. */
+void observe_set_backend(bool active);
+/* Must the stop path (ptrace or notification) capture calls of nr for the
+ * observers (no backend feeds them)? With args: does an observer's filter
+ * take this call? */
+bool observe_at_stops(int nr);
+bool observe_at_stop_match(int nr, const uint64_t args[6]);
 /* Queue one completed call (copied; the caller keeps r). May run observers
  * before it returns when the queue is full (block policy). */
 void observe_record(const struct observe_record *r);

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "tracer/argrules.h"
@@ -64,7 +65,7 @@ int filter_export(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len, s
 static bool trapped(int nr)
 {
 	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) ||
-	       hooks_observed(nr) || log_wants(nr) || nr == __NR_clone3 ||
+	       observe_at_stops(nr) || log_wants(nr) || nr == __NR_clone3 ||
 	       (nr == __NR_execve && notify_pending_adopt());
 }
 

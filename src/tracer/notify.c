@@ -90,8 +90,9 @@ static bool kernel_supports(void)
  * clone, clone3 and exec (children, CLONE_UNTRACED, the listener itself). */
 static bool eligible(int nr)
 {
-	return hooks_notify_only(nr) && !log_wants(nr) && !policy_watches(nr) && nr != __NR_clone &&
-	       nr != __NR_clone3 && nr != __NR_execve && nr != __NR_execveat;
+	return hooks_notify_only(nr) && (hooks_wanted(nr, HOOK_BEFORE) || observe_at_stops(nr)) &&
+	       !log_wants(nr) && !policy_watches(nr) && nr != __NR_clone && nr != __NR_clone3 &&
+	       nr != __NR_execve && nr != __NR_execveat;
 }
 
 bool notify_plan(void)
@@ -232,7 +233,7 @@ static void answer(const struct seccomp_notif *req)
 		jv_warn("hooks added by a hook: %s", e.msg); /* the loop tries again */
 	/* Observers: decoded now, while the call waits for the answer; they run
 	 * from the queue after it. */
-	if (hooks_observers_match(native, ev.args))
+	if (observe_at_stop_match(native, ev.args))
 		tobs_notified(&ev, v.skip, v.raw);
 	send_resp(id, !v.skip, v.raw);
 }

@@ -158,6 +158,13 @@ START_TEST(observe_mode_rules)
 	ck_assert(hooks_observed_before_only(50));
 	ck_assert(!hooks_observed_before_only(39));
 	ck_assert_str_eq(hook_mode_name(HOOK_MODE_OBSERVE), "observe");
+	/* An event backend feeds them: the stops need not capture anything. */
+	uint64_t args[6] = {0};
+	ck_assert(observe_at_stops(39) && observe_at_stop_match(39, args));
+	observe_set_backend(true);
+	ck_assert(!observe_at_stops(39) && !observe_at_stop_match(39, args));
+	ck_assert(observe_wants(39));
+	observe_set_backend(false);
 }
 END_TEST
 
