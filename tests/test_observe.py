@@ -300,3 +300,26 @@ def test_calls_the_sandbox_policy_denies_are_observed(tmp_path):
         """, ["/usr/bin/unshare", "-U", "/bin/true"])
     assert p.returncode != 0
     assert tagged(p.stderr, "U") == ["observe-ptrace -1 1"], p.stderr
+
+
+def test_observed_but_not_logged(tmp_path):
+    """A syscall outside the -e set reaches its observers and stays out of the log."""
+    log = tmp_path / "log.jsonl"
+    p = run(tmp_path, """
+        accessors.AddHookAfter("openat", function () {
+            if (this.args[1] === "/etc/hostname") accessors.print("O " + this.ret);
+        }, {mode: "observe"});
+        """, ["/bin/cat", "/etc/hostname"], opts=["-e", "read", "-o", str(log)])
+    assert p.returncode == 0, p.stderr
+    recs = [json.loads(l) for l in log.read_text().splitlines()]
+    names = {r["name"] for r in recs if r["type"] == "syscall"}
+    assert names == {"read"}
+    assert [r["text"] for r in recs if r["type"] == "print"] == ["O 3"]
+
+
+def test_check_lists_the_mode(tmp_path):
+    f = tmp_path / "h.js"
+    f.write_text('accessors.AddHookAfter("openat", function () {}, {mode: "observe"});\n')
+    p = subprocess.run([JVISOR, "check", str(f)], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "after-hook on openat (257), observe mode registered at" in p.stdout
