@@ -25,6 +25,15 @@ static struct observe_record rec(pid_t tid)
 				       .source = OBSERVE_BPF};
 }
 
+/* Records of tids 1..n, in order. */
+static void push(pid_t n)
+{
+	for (pid_t t = 1; t <= n; t++) {
+		struct observe_record r = rec(t);
+		observe_record(&r);
+	}
+}
+
 static int fake_call(struct hook *h, struct hook_event *ev, struct hook_verdict *res,
 		     struct hook_failure *f)
 {
@@ -83,10 +92,7 @@ START_TEST(full_queue_holds_the_producer)
 	struct observe_stats before, after;
 	observe_set_queue(2, false);
 	observe_stats(&before);
-	for (pid_t t = 1; t <= 5; t++) {
-		struct observe_record r = rec(t);
-		observe_record(&r);
-	}
+	push(5);
 	ck_assert(observe_pending());
 	observe_drain();
 	observe_stats(&after);
@@ -105,10 +111,7 @@ START_TEST(drop_policy_counts)
 	struct observe_stats before, after;
 	observe_set_queue(2, true);
 	observe_stats(&before);
-	for (pid_t t = 1; t <= 5; t++) {
-		struct observe_record r = rec(t);
-		observe_record(&r);
-	}
+	push(5);
 	observe_drain();
 	observe_stats(&after);
 	ck_assert_int_eq(n_seen, 2);
