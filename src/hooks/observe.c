@@ -12,7 +12,8 @@ struct slot {
 
 static struct slot *ring;
 static size_t cap = 4096, head, n_queued;
-static bool drop_when_full, draining, backend;
+static bool drop_when_full, draining;
+static bool (*backend_feeds)(int nr);
 static void **(*lookup_local)(pid_t tid);
 static struct observe_stats stats;
 
@@ -27,19 +28,24 @@ bool observe_wants(int nr)
 	return hooks_observed(nr);
 }
 
-void observe_set_backend(bool active)
+void observe_set_backend(bool (*feeds)(int nr))
 {
-	backend = active;
+	backend_feeds = feeds;
+}
+
+static bool fed(int nr)
+{
+	return backend_feeds && backend_feeds(nr);
 }
 
 bool observe_at_stops(int nr)
 {
-	return !backend && hooks_observed(nr);
+	return hooks_observed(nr) && !fed(nr);
 }
 
 bool observe_at_stop_match(int nr, const uint64_t args[6])
 {
-	return !backend && hooks_observers_match(nr, args);
+	return hooks_observers_match(nr, args) && !fed(nr);
 }
 
 void observe_set_queue(size_t n, bool drop)

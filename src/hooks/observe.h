@@ -39,9 +39,12 @@ struct observe_record {
 /* Does any observer want calls of native syscall nr? Cheap (check before
  * decoding a record for the observers only). */
 bool observe_wants(int nr);
-/* An event backend feeds the observers (observe_record from its records):
- * the stop path then neither traps nor captures calls for them. */
-void observe_set_backend(bool active);
+/* An event backend feeds the observers of the syscalls for which feeds(nr)
+ * is true (it calls observe_record with its records of them): the stop path
+ * then neither traps nor captures those calls for the observers; it still
+ * does for the others (e.g. calls the backend leaves to the stops because
+ * they are hooked). NULL: no backend. */
+void observe_set_backend(bool (*feeds)(int nr));
 /* Must the stop path (ptrace or notification) capture calls of nr for the
  * observers (no backend feeds them)? With args: does an observer's filter
  * take this call? */

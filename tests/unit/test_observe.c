@@ -150,6 +150,11 @@ START_TEST(a_returned_change_is_a_failure)
 }
 END_TEST
 
+static bool feeds_39(int nr)
+{
+	return nr == 39;
+}
+
 START_TEST(observe_mode_rules)
 {
 	struct jv_error e;
@@ -164,10 +169,11 @@ START_TEST(observe_mode_rules)
 	/* An event backend feeds them: the stops need not capture anything. */
 	uint64_t args[6] = {0};
 	ck_assert(observe_at_stops(39) && observe_at_stop_match(39, args));
-	observe_set_backend(true);
+	observe_set_backend(feeds_39);
 	ck_assert(!observe_at_stops(39) && !observe_at_stop_match(39, args));
 	ck_assert(observe_wants(39));
-	observe_set_backend(false);
+	ck_assert(observe_at_stops(50)); /* not fed: still captured at the stops */
+	observe_set_backend(NULL);
 }
 END_TEST
 
