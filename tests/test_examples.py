@@ -448,5 +448,6 @@ def test_latency_histogram_buckets_add_up(tmp_path):
     assert hist["getppid"]["calls"] == 7 and sum(hist["getppid"]["buckets"].values()) == 7
     sleep = hist["clock_nanosleep"]
     assert sleep["calls"] == 5 and sum(sleep["buckets"].values()) == 5
-    # 20 ms sleeps land in the 16384-32768 us bucket or above
-    assert sleep["avg"] >= 20000 and all(int(b.split("-")[0]) >= 16384 for b in sleep["buckets"])
+    # 20 ms sleeps land in the 16384-32768 us bucket or above (python sleeps until an
+    # absolute deadline: a call that entered late takes a little less than 20 ms)
+    assert sleep["avg"] >= 16384 and all(int(b.split("-")[0]) >= 16384 for b in sleep["buckets"])
