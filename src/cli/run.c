@@ -29,7 +29,10 @@ static void usage(FILE *f)
 	    "  -V, --version              print the version\n\n"
 	    "Environment:\n"
 	    "  JVISOR_SPIN_US=N           poll for the next stop up to N us before sleeping\n"
-	    "                             (default 50, adaptive; 0: sleep at once)\n",
+	    "                             (default 50, adaptive; 0: sleep at once)\n"
+	    "  JVISOR_OBSERVE_QUEUE=N[,drop]  calls queued for observe-mode hooks (default\n"
+	    "                             4096); when full the program waits, or with ,drop\n"
+	    "                             the call is counted as dropped\n",
 	    f);
 }
 
