@@ -522,7 +522,8 @@ int tracer_run(void)
 		int status;
 		pid_t tid = tracer_queue_pop(&status); /* stops collected by stopThreads first */
 		if (tid <= 0 && tracer_wake) {
-			run_wake(); /* a control request (src/control), with no stop pending */
+			observe_drain(); /* the request sees every completed call observed */
+			run_wake();	 /* a control request (src/control), with no stop pending */
 			continue;
 		}
 		if (tid <= 0 && notify_active())
