@@ -297,7 +297,7 @@ def test_calls_the_sandbox_policy_denies_are_observed(tmp_path):
         accessors.AddHookAfter("unshare", function () {
             accessors.print("U " + this.mode + " " + this.ret + " " + this.errno);
         }, {mode: "observe"});
-        """, ["/usr/bin/unshare", "-U", "/bin/true"])
+        """, ["/bin/sh", "-c", "exec /usr/bin/unshare -U /bin/true 2>/dev/null"])
     assert p.returncode != 0
     assert tagged(p.stderr, "U") == ["observe-ptrace -1 1"], p.stderr
 
