@@ -37,6 +37,12 @@ accessors.AddHookAfter("open", audit(0, 1), {mode: "observe"});
 accessors.AddHookAfter("openat", audit(1, 2), {mode: "observe"});
 accessors.AddHookAfter("openat2", audit(1, 2), {mode: "observe"});
 
+// The program's first process: the one that made the first execve jvisor saw.
+accessors.AddHookBefore("execve", function () {
+  if (persistence.glb.root === undefined)
+    persistence.glb.root = this.pid;
+}, {mode: "observe"});
+
 accessors.AddHookBefore("exit_group", function () {
   if (this.pid !== persistence.glb.root)
     return;

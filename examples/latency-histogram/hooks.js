@@ -22,8 +22,6 @@ function label(b) {
 }
 
 function record() {
-  if (persistence.glb.root === undefined)
-    persistence.glb.root = this.pid;
   if (this.dur_us === undefined)
     return; // the call never returned
   persistence.glb.mode = this.mode;
@@ -36,6 +34,12 @@ function record() {
 }
 for (const name of SYSCALLS)
   accessors.AddHookAfter(name, record, {mode: "observe"});
+
+// The program's first process: the one that made the first execve jvisor saw.
+accessors.AddHookBefore("execve", function () {
+  if (persistence.glb.root === undefined)
+    persistence.glb.root = this.pid;
+}, {mode: "observe"});
 
 accessors.AddHookBefore("exit_group", function () {
   if (this.pid !== persistence.glb.root)
