@@ -287,8 +287,12 @@ static json_t *control_ask(json_t *req, char *msg, size_t ml)
 		json_decref(req);
 		return NULL;
 	}
-	_cleanup_free_ char *line = json_dumps(req, JSON_COMPACT);
+	/* One write for the request and its newline: the server answers a complete object
+	 * at once and closes a seed-style connection soon after, so a newline sent on its
+	 * own could meet a closed socket (EPIPE) on a loaded machine. */
+	_cleanup_free_ char *obj = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
+	_cleanup_free_ char *line = xasprintf("%s\n", obj);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", control_path);
@@ -299,7 +303,7 @@ static json_t *control_ask(json_t *req, char *msg, size_t ml)
 		snprintf(msg, ml, "cannot reach the control socket: %s", strerror(errno));
 		return NULL;
 	}
-	if (jv_write_all(fd, line, strlen(line)) < 0 || jv_write_all(fd, "\n", 1) < 0) {
+	if (jv_write_all(fd, line, strlen(line)) < 0) {
 		snprintf(msg, ml, "control socket: %s", strerror(errno));
 		return NULL;
 	}
