@@ -25,6 +25,12 @@ extern pid_t tracer_root_pid;
 extern int tracer_exec_err_fd;
 extern const char *tracer_prog_name;
 static int root_status = -1;
+static bool exit_with_root;
+
+void tracer_exit_with_root(void)
+{
+	exit_with_root = true;
+}
 /* The program proper has started (its first exec); before, the child runs jvisor's code. */
 static bool root_started;
 
@@ -521,6 +527,8 @@ int tracer_run(void)
 		}
 		if (tid > 0) {
 			handle(tid, status);
+			if (exit_with_root && root_status >= 0)
+				break;
 			tracer_release_held(); /* threads a hook stopped and did not resume */
 			if (hooks_generation() != seen_generation)
 				grow_for_new_hooks(&seen_generation);
