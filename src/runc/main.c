@@ -13,13 +13,34 @@
 static const char *const global_vals[] = {"--log", "--log-format", "--root", "--criu",
 					  "--rootless"};
 /* Subcommand options that take a value (create, run, exec, restore, checkpoint). */
-static const char *const cmd_vals[] = {
-    "--bundle",	      "-b",	     "--console-socket",     "--pid-file",   "--preserve-fds",
-    "--process",      "-p",	     "--cwd",		     "--env",	     "-e",
-    "--user",	      "-u",	     "--additional-gids",    "-g",	     "--process-label",
-    "--apparmor",     "--cap",	     "-c",		     "--cgroup",     "--image-path",
-    "--work-path",    "--parent-path", "--manage-cgroups-mode", "--empty-ns", "--status-fd",
-    "--page-server",  "--lsm-profile", "--lsm-mount-context"};
+static const char *const cmd_vals[] = {"--bundle",
+				       "-b",
+				       "--console-socket",
+				       "--pid-file",
+				       "--preserve-fds",
+				       "--process",
+				       "-p",
+				       "--cwd",
+				       "--env",
+				       "-e",
+				       "--user",
+				       "-u",
+				       "--additional-gids",
+				       "-g",
+				       "--process-label",
+				       "--apparmor",
+				       "--cap",
+				       "-c",
+				       "--cgroup",
+				       "--image-path",
+				       "--work-path",
+				       "--parent-path",
+				       "--manage-cgroups-mode",
+				       "--empty-ns",
+				       "--status-fd",
+				       "--page-server",
+				       "--lsm-profile",
+				       "--lsm-mount-context"};
 
 static bool in(const char *const *list, size_t n, const char *a, const char **val)
 {
@@ -39,8 +60,8 @@ static bool in(const char *const *list, size_t n, const char *a, const char **va
 
 /* The parsed subcommand. */
 struct cmd {
-	int at;		  /* argv index of the subcommand */
-	int id_at;	  /* argv index of the container id, or -1 */
+	int at;	   /* argv index of the subcommand */
+	int id_at; /* argv index of the container id, or -1 */
 	const char *bundle, *process, *preserve;
 	int preserve_at;  /* argv index of --preserve-fds's value (or of "--preserve-fds=N") */
 	bool preserve_eq; /* the "--preserve-fds=N" form */
@@ -70,7 +91,8 @@ static void parse_cmd(int argc, char **argv, struct cmd *c)
 			return;
 		if (!strcmp(a, "--bundle") || !strcmp(a, "-b") || !strncmp(a, "--bundle=", 9))
 			c->bundle = val;
-		else if (!strcmp(a, "--process") || !strcmp(a, "-p") || !strncmp(a, "--process=", 10))
+		else if (!strcmp(a, "--process") || !strcmp(a, "-p") ||
+			 !strncmp(a, "--process=", 10))
 			c->process = val;
 		else if (!strncmp(a, "--preserve-fds", 14)) {
 			c->preserve = val;
@@ -160,7 +182,8 @@ static char **new_argv(int argc, char **argv, const struct cmd *c, int preserve,
 		if (prefix && i == c->id_at) {
 			size_t j;
 			json_t *v;
-			json_array_foreach(prefix, j, v) out[k++] = xstrdup(json_string_value(v));
+			json_array_foreach (prefix, j, v)
+				out[k++] = xstrdup(json_string_value(v));
 		}
 	}
 	out[k] = NULL;
@@ -228,8 +251,9 @@ static int run(int argc, char **argv, const struct runc_globals *g, const char *
 		}
 		if (exec && w.exec_deny) {
 			json_decref(spec);
-			rlog_error(g, "jvisor-runc exec %s: exec into this container is denied "
-				      "(exec policy of profile %s)",
+			rlog_error(g,
+				   "jvisor-runc exec %s: exec into this container is denied "
+				   "(exec policy of profile %s)",
 				   id, w.profile);
 			return 1;
 		}
@@ -277,8 +301,7 @@ pass:
 			out[i] = argv[i];
 	}
 	execvp(s.runtime, out);
-	rlog_error(g, "jvisor-runc: cannot execute the runtime %s: %s", s.runtime,
-		   strerror(errno));
+	rlog_error(g, "jvisor-runc: cannot execute the runtime %s: %s", s.runtime, strerror(errno));
 	return 127;
 }
 
@@ -286,15 +309,25 @@ int main(int argc, char **argv)
 {
 	struct runc_globals g = {0};
 	const char *config = getenv("JVISOR_RUNC_CONFIG");
-	/* Our own option comes first and is not passed on. */
-	if (argc > 2 && !strcmp(argv[1], "--jvisor-config")) {
-		config = argv[2];
-		argv[2] = argv[0];
-		argv += 2;
-		argc -= 2;
-	}
+	/* Our own global option (podman: --runtime-flag jvisor-config=FILE) is not
+	 * passed on. */
 	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *name = argv[i], *val;
+		int drop = 0;
+		if (!strncmp(name, "--jvisor-config=", 16)) {
+			config = name + 16;
+			drop = 1;
+		} else if (!strcmp(name, "--jvisor-config") && i + 1 < argc) {
+			config = argv[i + 1];
+			drop = 2;
+		}
+		if (drop) {
+			memmove(argv + i, argv + i + drop,
+				(size_t)(argc - i - drop + 1) * sizeof(char *));
+			argc -= drop;
+			i--;
+			continue;
+		}
 		if (!in(global_vals, JV_ARRAY_SIZE(global_vals), name, &val))
 			continue;
 		if (!val && i + 1 < argc)

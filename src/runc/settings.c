@@ -6,12 +6,12 @@
 
 #include "runc/runc.h"
 
-static const char *const string_keys[] = {"runtime",  "bundle",	    "profiles", "default-profile",
-					  "log-dir",  "log-socket", "exec"};
+static const char *const string_keys[] = {"runtime", "bundle",	   "profiles", "default-profile",
+					  "log-dir", "log-socket", "exec"};
 
 static char **slot(struct runc_settings *s, size_t i)
 {
-	char **slots[] = {&s->runtime, &s->bundle,	&s->profiles,	&s->default_profile,
+	char **slots[] = {&s->runtime, &s->bundle,     &s->profiles,   &s->default_profile,
 			  &s->log_dir, &s->log_socket, &s->exec_policy};
 	return slots[i];
 }
@@ -32,8 +32,7 @@ int settings_load(const char *path, struct runc_settings *s, struct jv_error *e)
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(root, key, v)
-	{
+	json_object_foreach (root, key, v) {
 		size_t i;
 		for (i = 0; i < JV_ARRAY_SIZE(string_keys); i++)
 			if (!strcmp(key, string_keys[i]))
@@ -51,7 +50,8 @@ int settings_load(const char *path, struct runc_settings *s, struct jv_error *e)
 			size_t j;
 			json_t *a;
 			bool ok = json_is_array(v);
-			json_array_foreach(v, j, a) ok = ok && json_is_string(a);
+			json_array_foreach (v, j, a)
+				ok = ok && json_is_string(a);
 			if (!ok) {
 				json_decref(root);
 				return jv_err(e, 0,
@@ -66,8 +66,9 @@ int settings_load(const char *path, struct runc_settings *s, struct jv_error *e)
 		return jv_err(e, 0, "%s: unknown key '%s'", path, key);
 	}
 	json_decref(root);
-	const char *defaults[] = {"runc",	       "/usr/lib/jvisor", "/etc/jvisor/profiles", NULL,
-				  "/var/log/jvisor", NULL,		  "trace"};
+	const char *defaults[] = {"runc", "/usr/lib/jvisor", "/etc/jvisor/profiles",
+				  NULL,	  "/var/log/jvisor", NULL,
+				  "trace"};
 	for (size_t i = 0; i < JV_ARRAY_SIZE(defaults); i++)
 		if (!*slot(s, i) && defaults[i])
 			*slot(s, i) = xstrdup(defaults[i]);
@@ -98,7 +99,7 @@ void rlog_error(const struct runc_globals *g, const char *fmt, ...)
 		msg = NULL;
 	va_end(ap);
 	const char *m = msg ? msg : "out of memory";
-	fprintf(stderr, "jvisor-runc: %s\n", m);
+	fprintf(stderr, "%s\n", m);
 	if (!g->log)
 		return;
 	char ts[64];

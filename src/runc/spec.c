@@ -62,7 +62,9 @@ static bool allowed(const struct runc_settings *s, const char *key)
 {
 	size_t i;
 	json_t *a;
-	json_array_foreach(s->allowed, i, a) if (!strcmp(json_string_value(a), key)) return true;
+	json_array_foreach (s->allowed, i, a)
+		if (!strcmp(json_string_value(a), key))
+			return true;
 	return false;
 }
 
@@ -103,8 +105,7 @@ int wrap_decide(const struct runc_settings *s, json_t *spec, struct wrap *w, str
 	w->labels = json_array();
 	const char *key;
 	json_t *v;
-	json_object_foreach(json_object_get(spec, "annotations"), key, v)
-	{
+	json_object_foreach (json_object_get(spec, "annotations"), key, v) {
 		for (size_t i = 0; i < JV_ARRAY_SIZE(ann_labels); i++)
 			if (!strcmp(key, ann_labels[i].key) && json_is_string(v))
 				json_array_append_new(w->labels,
@@ -119,11 +120,11 @@ int wrap_decide(const struct runc_settings *s, json_t *spec, struct wrap *w, str
 				break;
 		const char *val = json_string_value(v);
 		if (i == JV_ARRAY_SIZE(ann_opts) || !allowed(s, key) || !val) {
-			jv_err(e, EPERM,
-			       "annotation %s: %s", key,
-			       i == JV_ARRAY_SIZE(ann_opts)
-				   ? "not a jvisor annotation (docs/containers.md)"
-				   : "not in the administrator's allowed-annotations (runtime.json)");
+			jv_err(
+			    e, EPERM, "annotation %s: %s", key,
+			    i == JV_ARRAY_SIZE(ann_opts)
+				? "not a jvisor annotation (docs/containers.md)"
+				: "not in the administrator's allowed-annotations (runtime.json)");
 			wrap_free(w);
 			return -1;
 		}
@@ -144,8 +145,14 @@ int wrap_decide(const struct runc_settings *s, json_t *spec, struct wrap *w, str
 json_t *wrap_prefix(const struct runc_settings *s, const struct wrap *w, const char *id, int logfd)
 {
 	json_t *a = json_array();
-	const char *head[] = {WRAP_BUNDLE_DST "/ld.so", "--library-path", WRAP_BUNDLE_DST "/lib",
-			      WRAP_BUNDLE_DST "/jvisor", "run", "--container", "--container-id", id};
+	const char *head[] = {WRAP_BUNDLE_DST "/ld.so",
+			      "--library-path",
+			      WRAP_BUNDLE_DST "/lib",
+			      WRAP_BUNDLE_DST "/jvisor",
+			      "run",
+			      "--container",
+			      "--container-id",
+			      id};
 	for (size_t i = 0; i < JV_ARRAY_SIZE(head); i++)
 		json_array_append_new(a, json_string(head[i]));
 	if (logfd >= 0) {
@@ -155,8 +162,7 @@ json_t *wrap_prefix(const struct runc_settings *s, const struct wrap *w, const c
 	json_array_append_new(a, json_sprintf("--label=profile=%s", w->profile));
 	size_t i;
 	json_t *v;
-	json_array_foreach(w->labels, i, v)
-	{
+	json_array_foreach (w->labels, i, v) {
 		json_array_append_new(a, json_string("--label"));
 		json_array_append(a, v);
 	}

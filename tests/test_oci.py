@@ -1,0 +1,313 @@
+"""jvisor-runc: containers under jvisor with real engines (docs/containers.md).
+
+podman and runc run a locally made image (a root file system of Debian binaries
+copied from this machine, with their libraries, plus a static probe; imported
+once per session); the wrapper's settings come from a temporary runtime.json
+(--runtime-flag jvisor-config=FILE) so that nothing under /etc or /var is used.
+containerd is started with a temporary root, state and address when none runs.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import JVISOR, ROOT, helper
+
+RUNC_WRAPPER = str(Path(JVISOR).parent / "jvisor-runc")
+IMAGE = "localhost/jvisor-oci-test:latest"
+# Binaries of the test image (with their shared libraries, found by ldd).
+IMAGE_BINS = ["dash", "sleep", "cat", "true", "id", "ls", "echo"]
+BIND_HOOK = 'accessors.AddHookBefore("bind", function () { return {ret: -1, errno: 98}; });\n'
+# This machine may lack CAP_SYS_RESOURCE: runc cannot raise podman's default
+# rlimits there; lower ones are always allowed.
+ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
+
+
+def _run(cmd, timeout=60, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    return subprocess.run(cmd, timeout=timeout, **kw)
+
+
+def _make_rootfs(root):
+    (root / "bin").mkdir(parents=True)
+    for d in ("etc", "tmp", "proc", "dev", "sys"):
+        (root / d).mkdir()
+    (root / "tmp").chmod(0o1777)
+    for name in IMAGE_BINS:
+        src = shutil.which(name)
+        shutil.copy2(src, root / "bin" / name)
+        out = _run(["ldd", src]).stdout
+        for tok in out.split():
+            if tok.startswith("/") and os.path.exists(tok):
+                dst = root / tok.lstrip("/")
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if not dst.exists():
+                    shutil.copy2(os.path.realpath(tok), dst)
+    (root / "bin" / "sh").symlink_to("dash")
+    shutil.copy2(helper("oci_probe-static"), root / "bin" / "oci_probe")
+    (root / "etc" / "passwd").write_text("root:x:0:0::/:/bin/sh\n")
+
+
+class Oci:
+    """Paths and commands of the session's setup."""
+
+    def __init__(self, base):
+        self.base = base
+        self.bundle = base / "bundle"
+        self.rootfs = base / "rootfs"
+        self.profiles = base / "profiles"
+        self.logs = base / "logs"
+        self.config = base / "runtime.json"
+        self.names = []
+
+    def write_config(self, **extra):
+        cfg = {
+            "bundle": str(self.bundle),
+            "profiles": str(self.profiles),
+            "log-dir": str(self.logs),
+            "allowed-annotations": ["dev.jvisor.exec", "dev.jvisor.trace"],
+        }
+        cfg.update(extra)
+        self.config.write_text(json.dumps(cfg))
+
+    def podman(self, *args, timeout=90):
+        cmd = ["podman", "--runtime", RUNC_WRAPPER, "--runtime-flag",
+               f"jvisor-config={self.config}", *args]
+        return _run(cmd, timeout=timeout)
+
+    def run(self, *args, profile="bindfail", detach=False):
+        """podman run of IMAGE; args: podman options then "--" then the command."""
+        i = args.index("--")
+        opts, cmd = list(args[:i]), list(args[i + 1:])
+        if profile:
+            opts += ["--annotation", f"dev.jvisor.profile={profile}"]
+        name = f"jvt-{uuid.uuid4().hex[:12]}"
+        self.names.append(name)
+        base = ["run", "--name", name, "--network", "none", *ULIMITS]
+        base += ["-d"] if detach else []
+        return name, self.podman(*base, *opts, IMAGE, *cmd)
+
+    def cid(self, name):
+        return _run(["podman", "inspect", "--format", "{{.Id}}", name]).stdout.strip()
+
+    def log(self, name):
+        p = self.logs / f"{self.cid(name)}.jsonl"
+        assert p.exists(), f"no host log {p}"
+        return [json.loads(line) for line in p.read_text().splitlines()]
+
+
+@pytest.fixture(scope="session")
+def oci(tmp_path_factory):
+    for tool in ("podman", "runc"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    if os.geteuid() != 0:
+        pytest.skip("the engines' rootful mode needs root")
+    if not Path(RUNC_WRAPPER).exists():
+        pytest.fail(f"{RUNC_WRAPPER} not built (make)")
+    o = Oci(tmp_path_factory.mktemp("oci"))
+    mk = _run(["sh", str(ROOT / "tools" / "make-bundle.sh"), JVISOR, str(o.bundle)], timeout=120)
+    assert mk.returncode == 0, mk.stderr
+    _make_rootfs(o.rootfs)
+    tar = o.base / "rootfs.tar"
+    with tarfile.open(tar, "w") as t:
+        t.add(o.rootfs, arcname=".")
+    imp = _run(["podman", "import", str(tar), IMAGE], timeout=120)
+    if imp.returncode != 0:
+        pytest.skip(f"podman cannot import an image here: {imp.stderr.strip()}")
+    for name, files in {
+        "bindfail": {"hooks.js": BIND_HOOK},
+        "traceonly": {"config.json": json.dumps({"trace": "%network"})},
+    }.items():
+        (o.profiles / name).mkdir(parents=True)
+        for f, text in files.items():
+            (o.profiles / name / f).write_text(text)
+    o.write_config()
+    plain = _run(["podman", "run", "--rm", "--network", "none", *ULIMITS, IMAGE, "true"])
+    if plain.returncode != 0:
+        pytest.skip(f"podman cannot run a container here: {plain.stderr.strip()}")
+    yield o
+    for n in o.names:
+        _run(["podman", "rm", "-f", "-t", "0", n], timeout=60)
+    _run(["podman", "rmi", "-f", IMAGE], timeout=60)
+
+
+def test_bind_fails_under_the_profile_and_the_host_log_has_it(oci):
+    name, r = oci.run("--", "oci_probe", "bind")
+    assert r.stdout.strip() == "bind: EADDRINUSE", r.stderr
+    assert r.returncode == 1
+    cid = oci.cid(name)
+    recs = oci.log(name)
+    assert recs and all(rec.get("container") == cid for rec in recs)
+    assert all(rec["labels"]["profile"] == "bindfail" for rec in recs)
+    binds = [rec for rec in recs if rec.get("name") == "bind"]
+    assert binds and binds[0]["errname"] == "EADDRINUSE", binds
+    assert any(rec.get("type") == "exec" and rec.get("path") == "/bin/oci_probe" for rec in recs)
+
+
+def test_without_the_annotation_it_is_plain_runc(oci):
+    name, r = oci.run("--", "oci_probe", "bind", profile=None)
+    plain = _run(["podman", "run", "--rm", "--network", "none", *ULIMITS, IMAGE,
+                  "oci_probe", "bind"])
+    assert (r.returncode, r.stdout) == (plain.returncode, plain.stdout) == (0, "bind: ok\n")
+    assert not (oci.logs / f"{oci.cid(name)}.jsonl").exists()
+    # The spec runc got is the engine's: no jvisor mount, no jvisor process.
+    spec = _run(["podman", "inspect", "--format", "{{json .Mounts}}", name]).stdout
+    assert "jvisor" not in spec
+
+
+def test_exit_codes_user_read_only_cap_drop(oci):
+    name, r = oci.run("--user", "1000", "--read-only", "--cap-drop", "ALL", "--",
+                      "sh", "-c", "id -u; oci_probe bind; exit 7")
+    assert r.returncode == 7, r.stderr
+    assert r.stdout.split() == ["1000", "bind:", "EADDRINUSE"]
+    assert any(rec.get("name") == "bind" for rec in oci.log(name))
+
+
+def test_the_program_cannot_write_the_host_log(oci):
+    name, r = oci.run("--", "oci_probe", "steal-log", str(oci.logs / "x.jsonl"))
+    assert "steal-log: denied" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0
+    path = oci.logs / f"{oci.cid(name)}.jsonl"
+    assert "STOLEN" not in path.read_text().splitlines()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    # The same program as root with every capability podman gives: still denied.
+    name2, r2 = oci.run("--cap-add", "ALL", "--", "oci_probe", "steal-log", "/x")
+    assert "steal-log: denied" in r2.stdout
+
+
+def test_exec_runs_under_the_hooks_and_stop_ends_with_143(oci):
+    name, r = oci.run("--", "oci_probe", "sleep", detach=True)
+    assert r.returncode == 0, r.stderr
+    e = oci.podman("exec", name, "oci_probe", "bind")
+    assert (e.returncode, e.stdout) == (1, "bind: EADDRINUSE\n"), e.stderr
+    e = oci.podman("exec", name, "sh", "-c", "oci_probe exit 5")
+    assert e.returncode == 5
+    recs = oci.log(name)
+    assert [rec for rec in recs if rec.get("name") == "bind"], "the exec's bind is not logged"
+    t0 = time.monotonic()
+    s = oci.podman("stop", "-t", "20", name)
+    assert s.returncode == 0, s.stderr
+    assert time.monotonic() - t0 < 15, "podman stop waited for its SIGKILL"
+    code = _run(["podman", "inspect", "--format", "{{.State.ExitCode}}", name]).stdout.strip()
+    assert code == "143"
+
+
+def test_exec_can_be_denied(oci):
+    name, r = oci.run("--annotation", "dev.jvisor.exec=deny", "--", "oci_probe", "sleep",
+                      detach=True)
+    assert r.returncode == 0, r.stderr
+    e = oci.podman("exec", name, "oci_probe", "bind")
+    assert e.returncode != 0 and "denied" in e.stderr
+    assert "bind:" not in e.stdout
+    oci.podman("rm", "-f", "-t", "0", name)
+
+
+def test_bad_annotations_are_refused(oci):
+    _, r = oci.run("--", "true", profile="../bindfail")
+    assert r.returncode != 0 and "not a path" in r.stderr
+    _, r = oci.run("--", "true", profile="nosuchprofile")
+    assert r.returncode != 0 and "nosuchprofile" in r.stderr
+    _, r = oci.run("--annotation", "dev.jvisor.string-limit=4", "--", "true")
+    assert r.returncode != 0 and "allowed-annotations" in r.stderr
+    # An allowed one reaches jvisor: the profile's %network and -e getppid.
+    name, r = oci.run("--annotation", "dev.jvisor.trace=getppid", "--", "oci_probe", "getppid",
+                      "3", profile="traceonly")
+    assert r.returncode == 0, r.stderr
+    names = {rec.get("name") for rec in oci.log(name) if rec.get("type") == "syscall"}
+    assert names == {"getppid"}
+
+
+# ---- the wrapper alone, with a fake runtime that records what it was given ----
+
+FAKE_RUNTIME = """#!/bin/sh
+printf '%s\\n' "$@" > "$0.args"
+prev=
+for a in "$@"; do
+  case "$prev" in --bundle|-b|--process) cp "$a" "$0.file" 2>/dev/null || cp "$a/config.json" "$0.file";; esac
+  prev=$a
+done
+echo '{"bundle": "BUNDLE"}'
+"""
+
+
+@pytest.fixture
+def fake(tmp_path):
+    rt = tmp_path / "fakerunc"
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    rt.write_text(FAKE_RUNTIME.replace("BUNDLE", str(bundle)))
+    rt.chmod(0o755)
+    (tmp_path / "profiles" / "p").mkdir(parents=True)
+    (tmp_path / "profiles" / "p" / "hooks.js").write_text(BIND_HOOK)
+    cfg = tmp_path / "runtime.json"
+    cfg.write_text(json.dumps({"runtime": str(rt), "profiles": str(tmp_path / "profiles"),
+                               "log-dir": str(tmp_path / "logs"), "bundle": "/B"}))
+
+    def spec(annotations):
+        s = {"ociVersion": "1.0.2", "process": {"args": ["/bin/prog", "x"], "cwd": "/"},
+             "root": {"path": "rootfs"}, "mounts": [], "annotations": annotations}
+        (bundle / "config.json").write_text(json.dumps(s))
+
+    def call(*args):
+        r = _run([RUNC_WRAPPER, "--jvisor-config", str(cfg), *args], cwd=tmp_path)
+        got = (tmp_path / "fakerunc.args").read_text().splitlines() \
+            if (tmp_path / "fakerunc.args").exists() else None
+        return r, got
+
+    return type("F", (), {"spec": staticmethod(spec), "call": staticmethod(call),
+                          "bundle": bundle, "dir": tmp_path, "rt": rt})
+
+
+def test_wrapper_passes_other_commands_through(fake):
+    for args in (["--root", "/r", "state", "c1"], ["kill", "c1", "TERM"], ["--version"],
+                 ["features"], ["--log", "/l", "--log-format", "json", "delete", "--force", "c1"]):
+        r, got = fake.call(*args)
+        assert r.returncode == 0 and got == args, (args, got)
+        assert r.stdout == f'{{"bundle": "{fake.bundle}"}}\n'  # the runtime's, nothing else
+
+
+def test_wrapper_rewrites_create_and_leaves_pause_containers(fake):
+    fake.spec({"dev.jvisor.profile": "p", "io.kubernetes.cri.sandbox-name": "web"})
+    r, got = fake.call("--root", "/r", "create", "--bundle", str(fake.bundle), "ctr1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith('{"bundle"')
+    assert got == ["--root", "/r", "create", "--preserve-fds", "1", "--bundle", str(fake.bundle),
+                   "ctr1"]
+    spec = json.loads((fake.dir / "fakerunc.file").read_text())
+    args = spec["process"]["args"]
+    assert args[:5] == ["/.jvisor/ld.so", "--library-path", "/.jvisor/lib", "/.jvisor/jvisor",
+                        "run"]
+    assert args[-3:] == ["--", "/bin/prog", "x"]
+    assert "fd:3" in args and "pod=web" in args and "/.jvisor-profile/hooks.js" in args
+    mounts = {m["destination"]: m for m in spec["mounts"]}
+    assert mounts["/.jvisor"]["source"] == "/B"
+    assert {"ro", "nosuid", "nodev"} <= set(mounts["/.jvisor"]["options"])
+    assert (fake.dir / "logs" / "ctr1.jsonl").exists()
+    # Pause containers: the bundle is not touched.
+    fake.spec({"dev.jvisor.profile": "p", "io.kubernetes.cri.container-type": "sandbox"})
+    before = (fake.bundle / "config.json").read_text()
+    r, got = fake.call("create", "-b", str(fake.bundle), "--preserve-fds", "2", "pause1")
+    assert got == ["create", "-b", str(fake.bundle), "--preserve-fds", "2", "pause1"]
+    assert (fake.bundle / "config.json").read_text() == before
+
+
+def test_wrapper_refuses_checkpoint_and_bad_ids_in_runc_log_format(fake, tmp_path):
+    fake.spec({"dev.jvisor.profile": "p"})
+    log = tmp_path / "runc.log"
+    r, _ = fake.call("--log", str(log), "--log-format", "json", "restore", "-b",
+                     str(fake.bundle), "c2")
+    assert r.returncode == 1 and r.stdout == ""
+    rec = json.loads(log.read_text().splitlines()[-1])
+    assert rec["level"] == "error" and "checkpoint and restore" in rec["msg"]
+    r, _ = fake.call("--log", str(log), "create", "-b", str(fake.bundle), "../../etc/x")
+    assert r.returncode == 1 and "not a valid runc id" in r.stderr
+    assert log.read_text().splitlines()[-1].startswith('time="')
