@@ -226,6 +226,59 @@ def test_bad_annotations_are_refused(oci):
     assert names == {"getppid"}
 
 
+@pytest.fixture(scope="session")
+def containerd(oci, tmp_path_factory):
+    """A containerd of our own (temporary root, state and address; the CRI plugin
+    off), whose shims run jvisor-runc with the session's runtime.json."""
+    for tool in ("containerd", "ctr", "containerd-shim-runc-v2"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    d = tmp_path_factory.mktemp("containerd")
+    sock = d / "c.sock"
+    (d / "config.toml").write_text(
+        f'version = 2\nroot = "{d}/root"\nstate = "{d}/state"\n'
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+        f'[grpc]\n  address = "{sock}"\n')
+    env = dict(os.environ, JVISOR_RUNC_CONFIG=str(oci.config))
+    log = open(d / "containerd.log", "w")
+    p = subprocess.Popen(["containerd", "--config", str(d / "config.toml")], env=env,
+                         stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not sock.exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not sock.exists():
+        p.kill()
+        p.wait()
+        pytest.skip("containerd does not start here: " + (d / "containerd.log").read_text()[-500:])
+    yield str(sock)
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    log.close()
+
+
+def test_containerd_runc_binary_bind(oci, containerd):
+    def ctr_run(cid, *extra):
+        return _run(["ctr", "--address", containerd, "run", "--rm", "--rootfs", "--runc-binary",
+                     RUNC_WRAPPER, *extra, str(oci.rootfs), cid, "/bin/oci_probe", "bind"])
+    cid = f"jvt-{uuid.uuid4().hex[:12]}"
+    r = ctr_run(cid, "--annotation", "dev.jvisor.profile=bindfail",
+                "--annotation", "io.kubernetes.cri.sandbox-name=web")
+    assert (r.returncode, r.stdout) == (1, "bind: EADDRINUSE\n"), r.stderr
+    recs = [json.loads(x) for x in (oci.logs / f"{cid}.jsonl").read_text().splitlines()]
+    assert all(rec["container"] == cid and rec["labels"]["pod"] == "web" for rec in recs)
+    assert any(rec.get("name") == "bind" and rec["errname"] == "EADDRINUSE" for rec in recs)
+    # A pause container of the same pod is never wrapped.
+    cid2 = f"jvt-{uuid.uuid4().hex[:12]}"
+    r = ctr_run(cid2, "--annotation", "dev.jvisor.profile=bindfail",
+                "--annotation", "io.kubernetes.cri.container-type=sandbox")
+    assert (r.returncode, r.stdout) == (0, "bind: ok\n"), r.stderr
+    assert not (oci.logs / f"{cid2}.jsonl").exists()
+
+
 # ---- the wrapper alone, with a fake runtime that records what it was given ----
 
 FAKE_RUNTIME = """#!/bin/sh

@@ -39,7 +39,8 @@ static int steal_log(const char *path)
 		while (fds && (f = readdir(fds))) {
 			char p[600], target[256] = "";
 			snprintf(p, sizeof(p), "%s/%s", dir, f->d_name);
-			if (readlink(p, target, sizeof(target) - 1) < 0 || !strstr(target, ".jsonl"))
+			if (readlink(p, target, sizeof(target) - 1) < 0 ||
+			    !strstr(target, ".jsonl"))
 				continue;
 			int fd = open(p, O_WRONLY | O_APPEND);
 			if (fd >= 0 && write(fd, "STOLEN\n", 7) == 7) {
