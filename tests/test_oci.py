@@ -25,6 +25,16 @@ IMAGE = "localhost/jvisor-oci-test:latest"
 # Binaries of the test image (with their shared libraries, found by ldd).
 IMAGE_BINS = ["dash", "sleep", "cat", "true", "id", "ls", "echo"]
 BIND_HOOK = 'accessors.AddHookBefore("bind", function () { return {ret: -1, errno: 98}; });\n'
+# readString (process_vm_readv, or /proc/PID/mem when the engine denies it)
+# and a notify-mode hook (pidfd_getfd takes the listener).
+MEM_HOOK = BIND_HOOK + """
+accessors.AddHookBefore("openat", function (dirfd, path) {
+  if (accessors.readString(path, 256) === "/etc/hidden") return {ret: -1, errno: 2};
+});
+accessors.AddHookBefore("getppid", function () {
+  accessors.print("getppid by " + this.mode);
+}, {mode: "notify"});
+"""
 # This machine may lack CAP_SYS_RESOURCE: runc cannot raise podman's default
 # rlimits there; lower ones are always allowed.
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
@@ -54,6 +64,7 @@ def _make_rootfs(root):
     (root / "bin" / "sh").symlink_to("dash")
     shutil.copy2(helper("oci_probe-static"), root / "bin" / "oci_probe")
     (root / "etc" / "passwd").write_text("root:x:0:0::/:/bin/sh\n")
+    (root / "etc" / "hidden").write_text("secret\n")
 
 
 class Oci:
@@ -125,6 +136,7 @@ def oci(tmp_path_factory):
         pytest.skip(f"podman cannot import an image here: {imp.stderr.strip()}")
     for name, files in {
         "bindfail": {"hooks.js": BIND_HOOK},
+        "memhook": {"hooks.js": MEM_HOOK, "config.json": json.dumps({"trace": "bind"})},
         "traceonly": {"config.json": json.dumps({"trace": "%network"})},
     }.items():
         (o.profiles / name).mkdir(parents=True)
@@ -199,6 +211,59 @@ def test_exec_runs_under_the_hooks_and_stop_ends_with_143(oci):
     assert time.monotonic() - t0 < 15, "podman stop waited for its SIGKILL"
     code = _run(["podman", "inspect", "--format", "{{.State.ExitCode}}", name]).stdout.strip()
     assert code == "143"
+
+
+def test_orphans_are_reaped_and_jvisor_is_not_dumpable(oci):
+    name, r = oci.run("--", "oci_probe", "sleep", detach=True)
+    assert r.returncode == 0, r.stderr
+    # An exec session leaves an orphan: its parent exits at once. The kernel
+    # hands it to PID 1 (jvisor), which must reap it when it ends.
+    e = oci.podman("exec", name, "sh", "-c", "sleep 0.2 & exit 0")
+    assert e.returncode == 0, e.stderr
+    time.sleep(1.0)
+    e = oci.podman("exec", name, "sh", "-c", "cat /proc/[0-9]*/stat")
+    states = [line.split(") ")[1].split()[0] for line in e.stdout.splitlines()]
+    assert states and "Z" not in states, e.stdout
+    # PID 1 is jvisor; the program (same uid, root) cannot read its memory or fds.
+    e = oci.podman("exec", name, "sh", "-c", "cat /proc/1/environ >/dev/null && echo readable")
+    assert "readable" not in e.stdout and e.returncode != 0
+    e = oci.podman("exec", name, "sh", "-c", "cat /proc/1/cmdline")
+    assert "jvisor" in e.stdout
+    oci.podman("rm", "-f", "-t", "0", name)
+
+
+def test_the_program_gets_nothing_of_the_loader(oci):
+    name, r = oci.run("--", "sh", "-c", "cat /proc/self/environ; echo; cat /proc/self/maps")
+    assert r.returncode == 0, r.stderr
+    plain = _run(["podman", "run", "--rm", "--network", "none", *ULIMITS, IMAGE, "sh", "-c",
+                  "cat /proc/self/environ"])
+    env = r.stdout.split("\n")[0].split("\0")
+    assert not [v for v in env if v.startswith("LD_")]
+    strip = lambda vs: sorted(v for v in vs if not v.startswith("HOSTNAME="))  # noqa: E731
+    assert strip(env) == strip(plain.stdout.split("\0"))
+    assert "/.jvisor" not in r.stdout  # no library of the bundle is mapped in the program
+
+
+def test_engine_profile_denying_process_vm_and_pidfd_getfd(oci):
+    default = Path("/usr/share/containers/seccomp.json")
+    if not default.exists():
+        pytest.skip("no containers-common seccomp profile on this machine")
+    prof = json.loads(default.read_text())
+    cut = {"process_vm_readv", "process_vm_writev", "pidfd_getfd"}
+    for rule in prof["syscalls"]:
+        rule["names"] = [n for n in rule["names"] if n not in cut]
+    path = oci.base / "seccomp-nomem.json"
+    path.write_text(json.dumps(prof))
+    script = "cat /etc/hidden; oci_probe getppid 2; oci_probe bind"
+    for opt, mode in ((f"seccomp={path}", "ptrace"), (f"seccomp={default}", "notify")):
+        name, r = oci.run("--security-opt", opt, "--", "sh", "-c", script, profile="memhook")
+        assert "cat: /etc/hidden: No such file or directory" in r.stderr  # readString worked
+        assert r.stdout == "bind: EADDRINUSE\n"
+        warned = "seccomp user notification is not available" in r.stderr
+        assert warned == (mode == "ptrace"), r.stderr
+        texts = [rec["text"] for rec in oci.log(name) if rec.get("type") == "print"]
+        # oci_probe's two calls (and the shell's own, for $PPID)
+        assert set(texts) == {f"getppid by {mode}"} and len(texts) >= 2, texts
 
 
 def test_exec_can_be_denied(oci):

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "accessors/mem.h"
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
@@ -106,10 +107,9 @@ static bool reap_gone(struct thread *t)
 static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
 {
 	uint64_t flags = 0;
-	struct iovec local = {&flags, sizeof(flags)};
-	struct iovec remote = {(void *)(uintptr_t)(abi == SYS_ABI_I386 ? (uint32_t)addr : addr),
-			       sizeof(flags)};
-	if (process_vm_readv(t->tid, &local, 1, &remote, 1, 0) != sizeof(flags))
+	struct jv_error e;
+	if (mem_read(t->tid, abi == SYS_ABI_I386 ? (uint32_t)addr : addr, &flags, sizeof(flags),
+		     &e) != sizeof(flags))
 		return false;
 	return (flags & CLONE_UNTRACED) != 0;
 }
