@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JVISOR, ROOT, helper
+from conftest import JVISOR, ROOT, helper, jvisor_run
 
 RUNC_WRAPPER = str(Path(JVISOR).parent / "jvisor-runc")
 IMAGE = "localhost/jvisor-oci-test:latest"
@@ -429,3 +429,38 @@ def test_wrapper_refuses_checkpoint_and_bad_ids_in_runc_log_format(fake, tmp_pat
     r, _ = fake.call("--log", str(log), "create", "-b", str(fake.bundle), "../../etc/x")
     assert r.returncode == 1 and "not a valid runc id" in r.stderr
     assert log.read_text().splitlines()[-1].startswith('time="')
+
+
+# ---- jvisor's options for containers, on the host ----
+
+def test_log_to_an_inherited_fd_with_container_tags(tmp_path):
+    log = tmp_path / "log.jsonl"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        r = jvisor_run(["-o", f"fd:{fd}", "-e", "getppid", "--container-id", 'c"1',
+                        "--label", "pod=web", "--label", "k=v=w", "--",
+                        "sh", "-c", "ls -l /proc/self/fd/; oci=1"], pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    assert r.returncode == 0, r.stderr
+    assert "log.jsonl" not in r.stdout  # the program does not have the log's descriptor
+    recs = [json.loads(x) for x in log.read_text().splitlines()]
+    assert recs and all(rec["container"] == 'c"1' for rec in recs)
+    assert all(rec["labels"] == {"pod": "web", "k": "v=w"} for rec in recs)
+    for bad in (["-o", "fd:999"], ["-o", "fd:1x"], ["-o", "fd:2"], ["--label", "novalue"],
+                ["--container-id", ""]):
+        r = jvisor_run([*bad, "--", "true"])
+        assert r.returncode == 2 and r.stderr, bad
+    r = jvisor_run(["-o", "fd:0", "--", "true"], stdin=subprocess.DEVNULL)
+    assert r.returncode == 2
+
+
+def test_container_mode_ends_with_the_program(tmp_path):
+    t0 = time.monotonic()
+    r = jvisor_run(["--container", "--", "sh", "-c", "sleep 30 & exit 7"], timeout=20)
+    assert r.returncode == 7
+    assert time.monotonic() - t0 < 10, "jvisor waited for the background sleep"
+    r = jvisor_run(["--", "sh", "-c", "sleep 1 & exit 7"], timeout=20)
+    assert r.returncode == 7  # without --container jvisor waits for every process
+    r = jvisor_run(["--container", "--isolate", "--", "true"])
+    assert r.returncode == 2 and "--isolate" in r.stderr
