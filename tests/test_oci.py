@@ -283,6 +283,12 @@ def test_bad_annotations_are_refused(oci):
     assert r.returncode != 0 and "nosuchprofile" in r.stderr
     _, r = oci.run("--annotation", "dev.jvisor.string-limit=4", "--", "true")
     assert r.returncode != 0 and "allowed-annotations" in r.stderr
+    oci.write_config(bundle=str(oci.base / "nobundle"))
+    try:
+        _, r = oci.run("--", "true")
+        assert r.returncode != 0 and "no jvisor bundle at" in r.stderr
+    finally:
+        oci.write_config()
     # An allowed one reaches jvisor: the profile's %network and -e getppid.
     name, r = oci.run("--annotation", "dev.jvisor.trace=getppid", "--", "oci_probe", "getppid",
                       "3", profile="traceonly")
@@ -366,9 +372,12 @@ def fake(tmp_path):
     rt.chmod(0o755)
     (tmp_path / "profiles" / "p").mkdir(parents=True)
     (tmp_path / "profiles" / "p" / "hooks.js").write_text(BIND_HOOK)
+    jb = tmp_path / "jb"  # a jvisor bundle as far as the wrapper checks
+    jb.mkdir()
+    (jb / "jvisor").write_text("")
     cfg = tmp_path / "runtime.json"
     cfg.write_text(json.dumps({"runtime": str(rt), "profiles": str(tmp_path / "profiles"),
-                               "log-dir": str(tmp_path / "logs"), "bundle": "/B"}))
+                               "log-dir": str(tmp_path / "logs"), "bundle": str(jb)}))
 
     def spec(annotations):
         s = {"ociVersion": "1.0.2", "process": {"args": ["/bin/prog", "x"], "cwd": "/"},
@@ -407,7 +416,8 @@ def test_wrapper_rewrites_create_and_leaves_pause_containers(fake):
     assert args[-3:] == ["--", "/bin/prog", "x"]
     assert "fd:3" in args and "pod=web" in args and "/.jvisor-profile/hooks.js" in args
     mounts = {m["destination"]: m for m in spec["mounts"]}
-    assert mounts["/.jvisor"]["source"] == "/B"
+    assert mounts["/.jvisor"]["source"] == str(fake.dir / "jb")
+    assert mounts["/.jvisor-profile"]["source"] == str(fake.dir / "profiles" / "p")
     assert {"ro", "nosuid", "nodev"} <= set(mounts["/.jvisor"]["options"])
     assert (fake.dir / "logs" / "ctr1.jsonl").exists()
     # Pause containers: the bundle is not touched.
@@ -464,3 +474,42 @@ def test_container_mode_ends_with_the_program(tmp_path):
     assert r.returncode == 7  # without --container jvisor waits for every process
     r = jvisor_run(["--container", "--isolate", "--", "true"])
     assert r.returncode == 2 and "--isolate" in r.stderr
+
+
+def test_wrapper_exec_rewrites_the_process_or_the_command_line(fake, tmp_path):
+    fake.spec({"dev.jvisor.profile": "p", "dev.jvisor.wrapped": "p"})
+    r, got = fake.call("exec", "--tty", "c1", "/bin/ls", "-l")
+    assert r.returncode == 0, r.stderr
+    assert got[:4] == ["exec", "--preserve-fds", "1", "--tty"]
+    i = got.index("c1")
+    assert got[i + 1] == "/.jvisor/ld.so" and got[-3:] == ["--", "/bin/ls", "-l"]
+    proc = tmp_path / "process.json"
+    proc.write_text(json.dumps({"args": ["/bin/sh"], "cwd": "/"}))
+    r, got = fake.call("exec", "--process", str(proc), "--preserve-fds=2", "-d", "c1")
+    assert got == ["exec", "--process", str(proc), "--preserve-fds=3", "-d", "c1"]
+    args = json.loads(proc.read_text())["args"]
+    assert args[0] == "/.jvisor/ld.so" and "fd:5" in args and args[-2:] == ["--", "/bin/sh"]
+    # A container that was not wrapped: exec passes through untouched.
+    fake.spec({})
+    r, got = fake.call("exec", "c2", "/bin/ls")
+    assert got == ["exec", "c2", "/bin/ls"]
+    # exec policy deny (runtime.json): refused, nothing run.
+    fake.spec({"dev.jvisor.profile": "p", "dev.jvisor.wrapped": "p"})
+    cfg = json.loads((tmp_path / "runtime.json").read_text())
+    (tmp_path / "runtime.json").write_text(json.dumps(dict(cfg, exec="deny")))
+    (tmp_path / "fakerunc.args").unlink()
+    r, got = fake.call("exec", "c1", "/bin/ls")
+    assert r.returncode == 1 and "denied" in r.stderr and r.stdout == ""
+    assert got == ["state", "c1"]  # only the state query ran
+
+
+def test_wrapper_reports_bad_settings(fake, tmp_path):
+    (tmp_path / "runtime.json").write_text('{"runtime": 3}')
+    r, _ = fake.call("state", "c1")
+    assert r.returncode == 1 and "key 'runtime' must be a string" in r.stderr
+    (tmp_path / "runtime.json").write_text('{"runtime": "x",\n "nosuch": 1}')
+    r, _ = fake.call("state", "c1")
+    assert "unknown key 'nosuch'" in r.stderr
+    (tmp_path / "runtime.json").write_text('{"runtime": ')
+    r, _ = fake.call("state", "c1")
+    assert r.returncode == 1 and "runtime.json:1" in r.stderr

@@ -100,6 +100,15 @@ int wrap_decide(const struct runc_settings *s, json_t *spec, struct wrap *w, str
 		wrap_free(w);
 		return -1;
 	}
+	_cleanup_free_ char *jv = xasprintf("%s/jvisor", s->bundle);
+	if (access(jv, R_OK) < 0) {
+		jv_err(e, errno,
+		       "no jvisor bundle at %s (make bundle BUNDLE=%s; runtime.json's "
+		       "\"bundle\")",
+		       s->bundle, s->bundle);
+		wrap_free(w);
+		return -1;
+	}
 	w->exec_deny = !strcmp(s->exec_policy, "deny");
 	w->extra = json_array();
 	w->labels = json_array();
