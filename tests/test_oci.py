@@ -203,6 +203,8 @@ def test_exec_runs_under_the_hooks_and_stop_ends_with_143(oci):
     assert (e.returncode, e.stdout) == (1, "bind: EADDRINUSE\n"), e.stderr
     e = oci.podman("exec", name, "sh", "-c", "oci_probe exit 5")
     assert e.returncode == 5
+    e = oci.podman("exec", "-t", name, "oci_probe", "bind")  # a terminal for the session
+    assert e.returncode == 1 and "bind: EADDRINUSE" in e.stdout, e.stderr
     recs = oci.log(name)
     assert [rec for rec in recs if rec.get("name") == "bind"], "the exec's bind is not logged"
     t0 = time.monotonic()
