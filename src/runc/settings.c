@@ -20,15 +20,14 @@ int settings_load(const char *path, struct runc_settings *s, struct jv_error *e)
 {
 	memset(s, 0, sizeof(*s));
 	json_error_t je;
-	json_t *root = NULL;
+	/* Released at return: the error messages below name its keys. */
+	json_auto_t *root = NULL;
 	if (access(path, F_OK) == 0 || errno != ENOENT) {
 		root = json_load_file(path, 0, &je);
 		if (!root)
 			return jv_err(e, 0, "%s:%d: %s", path, je.line, je.text);
-		if (!json_is_object(root)) {
-			json_decref(root);
+		if (!json_is_object(root))
 			return jv_err(e, 0, "%s: not a JSON object", path);
-		}
 	}
 	const char *key;
 	json_t *v;
@@ -38,10 +37,8 @@ int settings_load(const char *path, struct runc_settings *s, struct jv_error *e)
 			if (!strcmp(key, string_keys[i]))
 				break;
 		if (i < JV_ARRAY_SIZE(string_keys)) {
-			if (!json_is_string(v) && !json_is_null(v)) {
-				json_decref(root);
+			if (!json_is_string(v) && !json_is_null(v))
 				return jv_err(e, 0, "%s: key '%s' must be a string", path, key);
-			}
 			if (json_is_string(v))
 				*slot(s, i) = xstrdup(json_string_value(v));
 			continue;
@@ -53,7 +50,6 @@ int settings_load(const char *path, struct runc_settings *s, struct jv_error *e)
 			json_array_foreach (v, j, a)
 				ok = ok && json_is_string(a);
 			if (!ok) {
-				json_decref(root);
 				return jv_err(e, 0,
 					      "%s: key 'allowed-annotations' must be an array of "
 					      "strings",
@@ -62,10 +58,8 @@ int settings_load(const char *path, struct runc_settings *s, struct jv_error *e)
 			s->allowed = json_incref(v);
 			continue;
 		}
-		json_decref(root);
 		return jv_err(e, 0, "%s: unknown key '%s'", path, key);
 	}
-	json_decref(root);
 	const char *defaults[] = {"runc", "/usr/lib/jvisor", "/etc/jvisor/profiles",
 				  NULL,	  "/var/log/jvisor", NULL,
 				  "trace"};
