@@ -268,6 +268,57 @@ def test_engine_profile_denying_process_vm_and_pidfd_getfd(oci):
         assert set(texts) == {f"getppid by {mode}"} and len(texts) >= 2, texts
 
 
+def test_syscalls_the_engine_denies_never_reach_the_hooks(oci):
+    default = Path("/usr/share/containers/seccomp.json")
+    if not default.exists():
+        pytest.skip("no containers-common seccomp profile on this machine")
+    prof = json.loads(default.read_text())
+    for rule in prof["syscalls"]:
+        rule["names"] = [n for n in rule["names"] if n != "bind"]
+    path = oci.base / "seccomp-nobind.json"
+    path.write_text(json.dumps(prof))
+    name, r = oci.run("--security-opt", f"seccomp={path}", "--", "oci_probe", "bind")
+    # The engine's errno (ENOSYS, its profile's default), not the hook's EADDRINUSE.
+    assert (r.returncode, r.stdout) == (1, "bind: Function not implemented\n"), r.stderr
+    recs = oci.log(name)
+    assert any(rec.get("name") == "socket" for rec in recs)
+    assert not [rec for rec in recs if rec.get("name") == "bind"]  # never trapped nor logged
+
+
+def test_log_to_a_host_socket(oci):
+    import socket
+    import threading
+    path = oci.base / "log.sock"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(4)
+    got = []
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            while True:
+                b = conn.recv(65536)
+                if not b:
+                    return
+                got.append(b)
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    oci.write_config(**{"log-socket": f"unix:{path}"})
+    try:
+        name, r = oci.run("--", "oci_probe", "bind")
+    finally:
+        oci.write_config()
+    assert r.stdout == "bind: EADDRINUSE\n", r.stderr
+    t.join(10)
+    srv.close()
+    recs = [json.loads(x) for x in b"".join(got).decode().splitlines()]
+    cid = oci.cid(name)
+    assert recs and all(rec["container"] == cid for rec in recs)
+    assert any(rec.get("name") == "bind" for rec in recs)
+    assert not (oci.logs / f"{cid}.jsonl").exists()
+
+
 def test_exec_can_be_denied(oci):
     name, r = oci.run("--annotation", "dev.jvisor.exec=deny", "--", "oci_probe", "sleep",
                       detach=True)
