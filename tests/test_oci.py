@@ -473,6 +473,9 @@ def test_wrapper_rewrites_create_and_leaves_pause_containers(fake):
     assert mounts["/.jvisor-profile"]["source"] == str(fake.dir / "profiles" / "p")
     assert {"ro", "nosuid", "nodev"} <= set(mounts["/.jvisor"]["options"])
     assert (fake.dir / "logs" / "ctr1.jsonl").exists()
+    # The rewritten bundle is not rewritten again (nor is a forged mark accepted).
+    r, _ = fake.call("create", "--bundle", str(fake.bundle), "ctr1")
+    assert r.returncode == 1 and "dev.jvisor.wrapped" in r.stderr
     # Pause containers: the bundle is not touched.
     fake.spec({"dev.jvisor.profile": "p", "io.kubernetes.cri.container-type": "sandbox"})
     before = (fake.bundle / "config.json").read_text()

@@ -226,6 +226,13 @@ static int run(int argc, char **argv, const struct runc_globals *g, const char *
 			path = xasprintf("%s/config.json", c.bundle ? c.bundle : ".");
 			spec = load_json(path, &e);
 			r = spec ? 0 : -1;
+			/* Set by the rewrite only: never twice, never by the container's owner. */
+			if (spec &&
+			    json_object_get(json_object_get(spec, "annotations"), WRAP_MARK))
+				r = jv_err(&e, EINVAL,
+					   "%s: annotation %s is set (the bundle was rewritten "
+					   "already, or the annotation is forged)",
+					   path, WRAP_MARK);
 		} else {
 			r = wrap_of_running(&s, g, id, &spec, &e);
 		}
