@@ -27,9 +27,11 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-SRCS := $(sort $(wildcard src/*/*.c))
+# src/runc/ is jvisor-runc's own binary (no JavaScriptCore): not part of jvisor.
+RUNC_SRCS := $(sort $(wildcard src/runc/*.c))
+SRCS := $(filter-out $(RUNC_SRCS),$(sort $(wildcard src/*/*.c)))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
-DEPS := $(OBJS:.o=.d)
+DEPS := $(OBJS:.o=.d) $(RUNC_SRCS:%.c=$(BUILD)/obj/%.d)
 
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
@@ -42,7 +44,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all helpers unit bench test asan test-asan check demo format format-check clean deps check-deps
 
-all: $(BUILD)/jvisor helpers
+all: $(BUILD)/jvisor $(BUILD)/jvisor-runc helpers
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "missing build dependencies; run: make deps" >&2; exit 1; }
@@ -64,6 +66,21 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
 
 $(BUILD)/jvisor: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+# jvisor-runc: the OCI runtime wrapper (docs/containers.md); jansson and the
+# house style's util/error only.
+RUNC_OBJS := $(RUNC_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/common/util.o \
+	$(BUILD)/obj/src/common/error.o
+$(BUILD)/jvisor-runc: $(RUNC_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(RUNC_OBJS) $(shell pkg-config --libs jansson)
+
+# The self-contained bundle a container mounts read-only: jvisor, every shared
+# library it needs (ldd) and the ELF loader, started as
+# DIR/ld.so --library-path DIR/lib DIR/jvisor (docs/containers.md).
+BUNDLE ?= $(BUILD)/bundle
+.PHONY: bundle
+bundle: $(BUILD)/jvisor $(BUILD)/jvisor-runc
+	sh tools/make-bundle.sh $(BUILD)/jvisor $(BUNDLE)
 
 # Test helpers: the programs the tests trace. A name ending in -static is
 # linked statically with musl-gcc.
@@ -151,7 +168,8 @@ format-check:
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
 	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
-	libclang-rt-14-dev bc curl iproute2 procps chromium
+	libclang-rt-14-dev bc curl iproute2 procps chromium \
+	podman runc containerd uidmap catatonit
 # Node.js and npm only run the browser test. Debian's npm conflicts with a
 # nodejs that bundles npm (NodeSource's), so they are installed only if missing.
 deps:

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "accessors/mem.h"
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
@@ -25,6 +26,12 @@ extern pid_t tracer_root_pid;
 extern int tracer_exec_err_fd;
 extern const char *tracer_prog_name;
 static int root_status = -1;
+static bool exit_with_root;
+
+void tracer_exit_with_root(void)
+{
+	exit_with_root = true;
+}
 /* The program proper has started (its first exec); before, the child runs jvisor's code. */
 static bool root_started;
 
@@ -100,10 +107,9 @@ static bool reap_gone(struct thread *t)
 static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
 {
 	uint64_t flags = 0;
-	struct iovec local = {&flags, sizeof(flags)};
-	struct iovec remote = {(void *)(uintptr_t)(abi == SYS_ABI_I386 ? (uint32_t)addr : addr),
-			       sizeof(flags)};
-	if (process_vm_readv(t->tid, &local, 1, &remote, 1, 0) != sizeof(flags))
+	struct jv_error e;
+	if (mem_read(t->tid, abi == SYS_ABI_I386 ? (uint32_t)addr : addr, &flags, sizeof(flags),
+		     &e) != sizeof(flags))
 		return false;
 	return (flags & CLONE_UNTRACED) != 0;
 }
@@ -521,6 +527,8 @@ int tracer_run(void)
 		}
 		if (tid > 0) {
 			handle(tid, status);
+			if (exit_with_root && root_status >= 0)
+				break;
 			tracer_release_held(); /* threads a hook stopped and did not resume */
 			if (hooks_generation() != seen_generation)
 				grow_for_new_hooks(&seen_generation);

@@ -19,6 +19,9 @@ void tracer_abort(void);
 /* Trace until every traced process is gone. Returns jvisor's exit status:
  * the program's, or 128+N when it was killed by signal N. */
 int tracer_run(void);
+/* tracer_run() returns as soon as the program itself (the first process) has
+ * ended, whatever else runs (--container); the rest dies with jvisor. */
+void tracer_exit_with_root(void);
 
 /* For accessors, with the `thread` of a struct hook_event. */
 pid_t tracer_thread_tid(void *thread);
