@@ -191,7 +191,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/jvisor
 DOC_FILES := README.md HACKING.md $(sort $(wildcard docs/*.md docs/*.png))
-EXAMPLE_FILES := $(sort $(wildcard examples/*.md examples/*.sh examples/*/*))
+EXAMPLE_FILES := $(sort $(filter-out %/__pycache__,$(wildcard examples/*.md examples/*.sh examples/*/*)))
 INSTALLED_MANS = $(foreach m,$(MAN_SRCS:man/%=%),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m))
 .PHONY: install uninstall
 install: $(BUILD)/jvisor $(MANS)
@@ -205,8 +205,8 @@ install: $(BUILD)/jvisor $(MANS)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/jvisor $(addprefix $(DESTDIR),$(INSTALLED_MANS))
 	cd $(DESTDIR)$(DOCDIR) 2>/dev/null && rm -f $(DOC_FILES) $(EXAMPLE_FILES); \
-	for d in $$(printf '%s\n' $(sort $(dir $(DOC_FILES) $(EXAMPLE_FILES))) | sort -r); do \
-		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null; done; true
+	for d in $$(printf '%s\n' $(filter-out ./,$(sort $(dir $(DOC_FILES) $(EXAMPLE_FILES)))) | sort -r); do \
+		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null; done; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null; true
 
 clean:
 	rm -rf build build-asan
