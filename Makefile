@@ -167,7 +167,7 @@ format-check:
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
 	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
-	libclang-rt-14-dev bc curl iproute2 procps chromium
+	libclang-rt-14-dev bc curl iproute2 procps chromium groff-base man-db
 # Node.js and npm only run the browser test. Debian's npm conflicts with a
 # nodejs that bundles npm (NodeSource's), so they are installed only if missing.
 deps:
