@@ -62,7 +62,9 @@ $(BUILD)/gen/web_assets.inc: tools/gen-web-assets.sh $(wildcard src/web/assets/*
 $(BUILD)/obj/src/web/server.o: $(BUILD)/gen/web_assets.inc
 
 # version.h: rewritten only when the version or the commit changed (FORCE asks
-# git every time; the compare keeps the object up to date otherwise).
+# git every time; the compare keeps the object up to date otherwise). A git that
+# cannot answer (sudo make install in a user's checkout: "dubious ownership")
+# keeps the commit of the build.
 GIT_COMMIT = $(shell [ "$$(git -C . rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
 	git -C . describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 COMMIT ?= $(GIT_COMMIT)
@@ -70,7 +72,8 @@ COMMIT ?= $(GIT_COMMIT)
 $(BUILD)/gen/version.h: FORCE
 	@mkdir -p $(@D)
 	@printf '#define JV_VERSION "%s"\n#define JV_COMMIT "%s"\n' '$(VERSION)' '$(COMMIT)' > $@.tmp
-	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+	@if cmp -s $@.tmp $@ || { [ '$(COMMIT)' = unknown ] && grep -qs '"$(VERSION)"' $@; }; \
+		then rm $@.tmp; else mv $@.tmp $@; fi
 $(BUILD)/obj/src/cli/version.o: $(BUILD)/gen/version.h
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
