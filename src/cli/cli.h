@@ -8,7 +8,6 @@
 #include "hooks/hooks.h"
 #include "sandbox/sandbox.h"
 
-#define JV_VERSION "0.1.0"
 #define EXIT_USAGE 2
 
 /* A seed config callback: {sysno, entry-point, source, type}. */
@@ -73,6 +72,9 @@ struct run_options {
 	struct run_control_options control; /* --control... (controlopts.c) */
 	struct run_web_options web;	    /* --web... (webopts.c) */
 };
+
+/* "jvisor VERSION (commit COMMIT)" on stdout (version.c). */
+void print_version(void);
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);

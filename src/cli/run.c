@@ -215,7 +215,7 @@ int cmd_run(int argc, char **argv)
 			run_options_free(&cli);
 			return 0;
 		case 'V':
-			printf("jvisor %s\n", JV_VERSION);
+			print_version();
 			run_options_free(&cli);
 			return 0;
 		default:
