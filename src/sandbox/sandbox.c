@@ -311,6 +311,20 @@ static int missing_dir(struct jv_error *e, const char *opt, const char *dst)
 	return jv_err(e, errno, "--%s %s: cannot make the mount point", opt, dst);
 }
 
+/* Write /proc/PID/NAME (pid 0: /proc/self/NAME). */
+static int write_file(pid_t pid, const char *name, const char *text, struct jv_error *e)
+{
+	char path[64];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || jv_write_all(fd, text, strlen(text)) < 0)
+		return jv_err(e, errno, "writing %s", path);
+	return 0;
+}
+
 static char *mask_path; /* the log file's real path, hidden inside */
 
 /* A minimal /dev, as bubblewrap's --dev: the host's disks, consoles and other
@@ -508,6 +522,35 @@ static void program_announce(int sock)
 	(void)!sendmsg(sock, &mh, MSG_NOSIGNAL);
 }
 
+/* P: one more user namespace, owned by C's, with mount, uts, ipc (and
+ * network) namespaces of its own. The mounts C made are copied into a mount
+ * namespace of a less privileged user namespace, so the kernel locks them
+ * (MNT_LOCK_READONLY and the other flags, MNT_LOCKED on every mount below the
+ * root): even with every capability of its user namespace, the program cannot
+ * make a read-only mount writable or uncover what a mount hides. Its uid and
+ * gid stay what they were in C's namespace. */
+static int nest_namespaces(struct jv_error *e)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+		    (opts->net_host == 1 ? 0 : CLONE_NEWNET);
+	if (unshare(flags) < 0)
+		return jv_err(e, errno, "unshare of the program's namespaces");
+	/* Inherited from C: /proc/self would be root's and the maps unwritable. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	char map[64];
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	if (write_file(0, "uid_map", map, e) < 0 || write_file(0, "setgroups", "deny", e) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	if (write_file(0, "gid_map", map, e) < 0)
+		return -1;
+	if (opts->net_host != 1 && lo_up() < 0)
+		return jv_err(e, errno, "bringing the loopback interface up");
+	return 0;
+}
+
 /* C's side of the clone: never returns in C; returns in P (the program). */
 static void init_child(int sock, const char *cwd)
 {
@@ -518,6 +561,12 @@ static void init_child(int sock, const char *cwd)
 		_exit(126);
 	char go;
 	if (recv(sock, &go, 1, 0) != 1) /* jvisor wrote our uid and gid maps */
+		_exit(126);
+	/* Out of the program's reach from now on: without CAP_SYS_PTRACE in the
+	 * user namespace of C's memory (the host's: C never execs), nothing can
+	 * open /proc/1/mem, ptrace C or read its /proc files, so its
+	 * PR_SET_PDEATHSIG stays and no code of the program runs as C. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		_exit(126);
 	if (build_root(cwd, &e) < 0)
 		child_fail(sock, &e);
@@ -536,6 +585,8 @@ static void init_child(int sock, const char *cwd)
 		child_fail(sock, &e);
 	}
 	if (p == 0) {
+		if (nest_namespaces(&e) < 0)
+			child_fail(sock, &e);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (program_setup(&e) < 0)
 			child_fail(sock, &e);
@@ -559,16 +610,6 @@ static void init_child(int sock, const char *cwd)
 }
 
 /* ---- jvisor's side ---- */
-
-static int write_file(pid_t pid, const char *name, const char *text, struct jv_error *e)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || jv_write_all(fd, text, strlen(text)) < 0)
-		return jv_err(e, errno, "writing %s", path);
-	return 0;
-}
 
 /* Wait for P's announcement (its pid, as we see it) or C's error. */
 static pid_t receive_program(int sock, struct jv_error *e)
