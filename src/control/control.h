@@ -22,6 +22,11 @@ struct control_options {
  * that a bad address stops jvisor before anything runs (the fds are
  * close-on-exec). */
 int control_open(const struct control_options *o, struct jv_error *e);
+/* After control_open(): the TCP port of the control socket (0: not TCP), and
+ * whether it is an abstract unix socket; the sandbox keeps the program from
+ * both (src/sandbox/confine.c). */
+int control_tcp_port(void);
+bool control_is_abstract(void);
 /* Start serving; call on the tracer's thread after tracer_release() (no
  * thread may exist at the fork). The address (and the token file) is printed
  * on stderr once tracer_run() runs. Does nothing without control_open(). */

@@ -101,6 +101,8 @@ int sandbox_prepare(const struct sandbox_options *o, struct jv_error *e)
 		return jv_err(e, 0, "%s need --isolate", needs);
 	if ((o->memory || o->pids) && cgroup_check(o->memory != 0, o->pids != 0, e) < 0)
 		return -1;
+	if (sandbox_confine_prepare(o, e) < 0)
+		return -1;
 	if (o->rootfs) {
 		struct stat st;
 		if (stat(o->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
