@@ -18,7 +18,8 @@ static void usage(FILE *f)
 {
 	fputs("Usage: jvisor ctl [--json] [--token-file FILE] ADDR COMMAND [ARGS]\n"
 	      "Talk to a sandbox started with `jvisor run --control ADDR`.\n"
-	      "ADDR is unix:PATH (or a path) or tcp:127.0.0.1:PORT (its token file is read).\n\n"
+	      "ADDR is unix:PATH (or a path), unix:@NAME (abstract) or tcp:127.0.0.1:PORT (its\n"
+	      "token file is read).\n\n"
 	      "Commands:\n"
 	      "  load FILE.js                 run a script in the sandbox (it may add hooks)\n"
 	      "  eval SOURCE                  the same with the source given inline\n"

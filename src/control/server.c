@@ -62,7 +62,6 @@ static bool is_tcp;
 static char token[65];
 static int tcp_port;	   /* the TCP port we listen on, 0 for unix */
 static bool abstract_sock; /* an abstract unix socket (no file) */
-static char *dir_made;	   /* directory we created (removed at the end) */
 static char *sock_path;	   /* unix socket we bound */
 static char *token_path;   /* token file we wrote */
 static pid_t tracer_tid;
@@ -708,13 +707,10 @@ static void cleanup(void)
 		unlink(sock_path);
 	if (token_path)
 		unlink(token_path);
-	if (dir_made)
-		rmdir(dir_made);
 	free(sock_path);
 	free(token_path);
-	free(dir_made);
 	free(control_addr_shown);
-	sock_path = token_path = dir_made = control_addr_shown = NULL;
+	sock_path = token_path = control_addr_shown = NULL;
 }
 
 static int open_listener(const struct control_options *o, struct jv_error *e)

@@ -123,8 +123,8 @@ static void build_tcp_filter(void)
 	tcp_filter_len = 0;
 	for (size_t a = 0; a < JV_ARRAY_SIZE(abis); a++) {
 		int native = sys_number("socket");
-		int nr = abis[a].abi == SYS_ABI_X86_64 ? native
-						       : sys_from_native(abis[a].abi, native);
+		int nr =
+		    abis[a].abi == SYS_ABI_X86_64 ? native : sys_from_native(abis[a].abi, native);
 		if (nr >= 0 && abis[a].abi == SYS_ABI_X32)
 			nr |= __X32_SYSCALL_BIT;
 		/* socket(domain, type, protocol): no Multipath TCP. */

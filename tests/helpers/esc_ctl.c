@@ -152,7 +152,9 @@ static int park(struct sockaddr_in *sa)
 		} u;
 		char c = 'x';
 		struct iovec iov = {&c, 1};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = u.b,
 				    .msg_controllen = sizeof(u.b)};
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
@@ -212,8 +214,8 @@ int main(int argc, char **argv)
 	}
 	int sent = 0;
 	if (!strcmp(mode, "tfo")) {
-		ssize_t n = sendto(fd, req, strlen(req), MSG_FASTOPEN, (struct sockaddr *)&sa,
-				   sizeof(sa));
+		ssize_t n =
+		    sendto(fd, req, strlen(req), MSG_FASTOPEN, (struct sockaddr *)&sa, sizeof(sa));
 		if (n < 0) {
 			printf("BLOCKED sendto(MSG_FASTOPEN): %s\n", strerror(errno));
 			return 0;
