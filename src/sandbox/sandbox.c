@@ -5,11 +5,14 @@
  * namespaces. C is pid 1 inside and is not traced: it builds the file system
  * view (host / read-only, fresh /proc, private /tmp, the working directory
  * writable, the --bind/--ro-bind/--tmpfs mounts, pivot_root), sets the host
- * name, brings lo up, then forks the program (P). P tells jvisor its pid with
- * SCM_CREDENTIALS (the kernel translates it across the pid namespace), applies
- * the per-process settings and returns into tracer_spawn()'s child, which
- * waits for the filter and execs. C reaps orphans, forwards signals sent to it
- * to P and exits with P's status; it dies with jvisor (PDEATHSIG), and the
+ * name, brings lo up, makes itself non-dumpable (out of the program's reach),
+ * then forks the program (P). P enters a nested user namespace with its own
+ * mount namespace (the kernel then locks the mounts' flags), tells jvisor its
+ * pid with SCM_CREDENTIALS (the kernel translates it across the pid
+ * namespace), applies the per-process settings and returns into
+ * tracer_spawn()'s child, which waits for the filter and execs. C reaps
+ * orphans, forwards signals sent to it to P and exits with P's status; it dies
+ * with jvisor (PDEATHSIG, which nothing inside can reach to clear), and the
  * whole namespace with it.
  *
  * Everything runs before the engine starts threads, so C and P may use any
