@@ -5,6 +5,7 @@ unregister every hook from inside. Each attack runs in default mode and under
 --isolate (with --net host: a network namespace of its own would hide the
 host's loopback and abstract sockets anyway)."""
 import os
+import socket
 import subprocess
 
 import pytest
@@ -52,7 +53,10 @@ def test_tcp_unreachable(tmp_path, mode, how):
     """The program reads the token file, then connects (parking the fd in an
     SCM_RIGHTS message during jvisor's scan), or connects through TCP Fast
     Open or Multipath TCP, which Landlock's connect rule does not see."""
-    port = 20000 + (os.getpid() * 7 + len(how) * 13 + len(mode)) % 20000
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
     token = tmp_path / f"jvisor-{os.geteuid()}" / f"control-127.0.0.1-{port}.token"
     r = run_attack(tmp_path, mode, f"tcp:127.0.0.1:{port}", [how, str(port), str(token)])
     assert "Permission denied" in r.stdout, r.stdout
