@@ -76,19 +76,14 @@ static int connect_addr(const char *addr, const char *token_file, char **token, 
 		return fd;
 	}
 	const char *path = !strncmp(addr, "unix:", 5) ? addr + 5 : addr;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
+	struct sockaddr_un sa;
+	int salen = jv_unix_addr(&sa, path); /* "@NAME": an abstract socket */
+	if (salen < 0)
 		return jv_err(e, ENAMETOOLONG, "%s", path);
-	strcpy(sa.sun_path, path);
-	socklen_t salen = sizeof(sa);
-	if (path[0] == '@') { /* an abstract socket */
-		sa.sun_path[0] = 0;
-		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return jv_err(e, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)salen) < 0) {
 		int err = errno;
 		close(fd);
 		return jv_err(e, err, "cannot connect to %s", path);

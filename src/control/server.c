@@ -589,23 +589,18 @@ char *control_token_file(const char *host, int port, struct jv_error *e)
 /* PATH, or @NAME for an abstract socket (no file; Linux's own namespace). */
 static int open_unix(const char *path, struct jv_error *e)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
+	struct sockaddr_un sa;
+	int salen = jv_unix_addr(&sa, path);
+	if (salen < 0)
 		return jv_err(e, ENAMETOOLONG, "control socket path %s", path);
 	if (path[0] == '@' && !path[1])
 		return jv_err(e, EINVAL, "control socket %s: an abstract name after @", path);
-	strcpy(sa.sun_path, path);
-	socklen_t salen = sizeof(sa);
 	abstract_sock = path[0] == '@';
-	if (abstract_sock) {
-		sa.sun_path[0] = 0;
-		salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return jv_err(e, errno, "socket");
 	mode_t old = umask(0177);
-	int r = bind(fd, (struct sockaddr *)&sa, salen);
+	int r = bind(fd, (struct sockaddr *)&sa, (socklen_t)salen);
 	int err = errno;
 	umask(old);
 	if (r < 0) {
