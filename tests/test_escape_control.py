@@ -47,6 +47,16 @@ def test_abstract_unix_unreachable(tmp_path, mode):
     assert "BLOCKED connect: Operation not permitted" in r.stdout, r.stdout
 
 
+def test_abstract_unix_invisible_under_net_none(tmp_path):
+    """--isolate's own network namespace has its own abstract socket names."""
+    helpers = os.path.dirname(helper("esc_ctl"))
+    r = jvisor_run(["--isolate", "--ro-bind", helpers, "--control", "unix", "--",
+                    helper("esc_ctl"), "zombie", "auto"], hooks=HOOK, tmp_path=tmp_path,
+                   timeout=120)
+    assert r.returncode == 0 and "BLOCKED no @jvisor-ctl socket visible" in r.stdout, (
+        r.stdout + r.stderr)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("how", ["park", "tfo", "mptcp"])
 def test_tcp_unreachable(tmp_path, mode, how):
