@@ -192,6 +192,13 @@ int sandbox_confine_prepare(const struct sandbox_options *o, struct jv_error *e)
 	return 0;
 }
 
+void sandbox_confine_forget(void)
+{
+	if (ruleset_fd >= 0)
+		close(ruleset_fd);
+	ruleset_fd = -1;
+}
+
 int sandbox_confine(void)
 {
 	if (ruleset_fd < 0)

@@ -734,6 +734,7 @@ static pid_t isolate_fork(struct jv_error *e)
 		return 0; /* P */
 	}
 	close(sv[1]);
+	sandbox_confine_forget(); /* P has it (through C) */
 	char map[64];
 	snprintf(map, sizeof(map), "%ld %u 1\n", o->uid >= 0 ? o->uid : (long)uid, (unsigned)uid);
 	int r = write_file(c, "uid_map", map, e);
@@ -770,6 +771,7 @@ pid_t sandbox_fork(struct jv_error *e)
 		return jv_err(e, errno, "fork");
 	if (p == 0)
 		return 0; /* the settings come in sandbox_child_setup() */
+	sandbox_confine_forget();
 	if (opts && (opts->memory || opts->pids) &&
 	    cgroup_enter(p, opts->memory, opts->pids, e) < 0) {
 		kill(p, SIGKILL);

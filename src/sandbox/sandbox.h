@@ -57,6 +57,8 @@ pid_t sandbox_fork(struct jv_error *e);
 int sandbox_confine_prepare(const struct sandbox_options *o, struct jv_error *e);
 /* In the program's process after no_new_privs: apply it. 0 or an errno. */
 int sandbox_confine(void);
+/* In jvisor once the program's process exists: close the ruleset. */
+void sandbox_confine_forget(void);
 /* In the program's process, once it has its filter: limits, environment,
  * working directory (without --isolate). On failure: a message and _exit(126). */
 void sandbox_child_setup(void);
