@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from conftest import JVISOR, helper, jvisor_run
+from conftest import JVISOR, PYTHON, helper, jvisor_run
 
 
 def isolate(args, cmd, **kw):
@@ -99,3 +99,19 @@ def test_sandbox_dies_with_jvisor_after_init_injection():
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_init_cannot_be_signalled():
+    """The program's Landlock domain is scoped for signals: the init is outside
+    it (before, a signal to pid 1 came back to the program as a forwarded one)."""
+    code = ("import os, signal\n"
+            "for sig in (signal.SIGUSR2, signal.SIGTERM, signal.SIGSTOP):\n"
+            "    try:\n"
+            "        os.kill(1, sig)\n"
+            "        print('sent', sig.name)\n"
+            "    except PermissionError:\n"
+            "        print('refused', sig.name)\n")
+    r = isolate([], [PYTHON, "-c", code], timeout=60)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout.split("\n")[:3] == ["refused SIGUSR2", "refused SIGTERM",
+                                        "refused SIGSTOP"], r.stdout
