@@ -719,7 +719,7 @@ static int open_listener(const struct control_options *o, struct jv_error *e)
 	} else if (addr && strcmp(addr, "unix") && strcmp(addr, "unix:")) {
 		if (strncmp(addr, "unix:", 5) && strchr(addr, ':'))
 			return jv_err(e, EINVAL,
-				      "control address '%s': expected unix:PATH or "
+				      "control address '%s': expected unix:PATH, unix:@NAME or "
 				      "tcp:127.0.0.1:PORT",
 				      addr);
 		const char *path = !strncmp(addr, "unix:", 5) ? addr + 5 : addr;

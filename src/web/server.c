@@ -277,7 +277,7 @@ static json_t *control_ask(json_t *req, char *msg, size_t ml)
 	if (!control_path) {
 		snprintf(msg, ml, "%s",
 			 live ? "the viewer reaches the sandbox through a unix control socket "
-				"(--control unix or unix:PATH), not this one"
+				"(--control unix, unix:@NAME or unix:PATH), not this one"
 			      : "this viewer shows a saved log: there is no sandbox to control");
 		json_decref(req);
 		return NULL;
