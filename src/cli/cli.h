@@ -145,9 +145,10 @@ enum { OPT_CONTROL = 320, OPT_CONTROL_NO_TOKEN };
 	{                                                                   \
 		"control-no-token", no_argument, NULL, OPT_CONTROL_NO_TOKEN \
 	}
-#define CONTROL_USAGE                                                                          \
-	"      --control ADDR         control socket (jvisor ctl): unix:PATH, unix (a fresh\n" \
-	"                             private directory), tcp:127.0.0.1:PORT (token file)\n"   \
+#define CONTROL_USAGE                                                                        \
+	"      --control ADDR         control socket (jvisor ctl): unix (a fresh abstract\n" \
+	"                             socket), unix:@NAME, unix:PATH, tcp:127.0.0.1:PORT\n"  \
+	"                             (token file)\n"                                        \
 	"      --control-no-token     tcp: accept requests without the token (seed clients)\n"
 int control_option(struct run_control_options *o, int opt, const char *arg);
 int control_config_key(const char *path, const char *key, struct json_t *v,

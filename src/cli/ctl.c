@@ -18,7 +18,8 @@ static void usage(FILE *f)
 {
 	fputs("Usage: jvisor ctl [options] ADDR COMMAND [ARGS]\n"
 	      "Talk to a sandbox started with `jvisor run --control ADDR`.\n"
-	      "ADDR is unix:PATH (or a path) or tcp:127.0.0.1:PORT (its token file is read).\n\n"
+	      "ADDR is unix:PATH (or a path), unix:@NAME (abstract) or tcp:127.0.0.1:PORT (its\n"
+	      "token file is read).\n\n"
 	      "Commands:\n"
 	      "  load FILE.js                 run a script in the sandbox (it may add hooks)\n"
 	      "  eval SOURCE                  the same with the source given inline\n"
@@ -78,14 +79,14 @@ static int connect_addr(const char *addr, const char *token_file, char **token, 
 		return fd;
 	}
 	const char *path = !strncmp(addr, "unix:", 5) ? addr + 5 : addr;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
+	struct sockaddr_un sa;
+	int salen = jv_unix_addr(&sa, path); /* "@NAME": an abstract socket */
+	if (salen < 0)
 		return jv_err(e, ENAMETOOLONG, "%s", path);
-	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return jv_err(e, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)salen) < 0) {
 		int err = errno;
 		close(fd);
 		return jv_err(e, err, "cannot connect to %s", path);

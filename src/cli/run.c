@@ -281,7 +281,9 @@ int cmd_run(int argc, char **argv)
 		log_close();
 		return EXIT_USAGE;
 	}
-	o.sb.log_path = o.log.path; /* hidden from the program under --isolate */
+	o.sb.log_path = o.log.path;		/* hidden from the program under --isolate */
+	o.sb.control_port = control_tcp_port(); /* out of the program's reach */
+	o.sb.control_abstract = control_is_abstract();
 	if (sandbox_prepare(&o.sb, &e) < 0) {
 		jv_err_print(&e);
 		control_stop();
