@@ -55,6 +55,11 @@ void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t 
 pid_t tracer_queue_pop(int *status);
 void tracer_release_held(void);
 
+/* inject.c: skip the syscall of t, which an injection left at a
+ * syscall-entry-stop, so that the program sees raw (-1 with *e filled when t
+ * is gone). */
+int tracer_skip_at_entry(struct thread *t, int64_t raw, struct jv_error *e);
+
 /* pin.c: free the copies pinned for t's syscall (its exit stop, or it was
  * skipped, or t is gone); forget a process's regions (exec, exit). */
 void pin_release(struct thread *t);

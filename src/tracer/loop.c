@@ -276,6 +276,9 @@ static void on_seccomp_stop(struct thread *t)
 			apply_args(t, t->args_changed, t->orig_args);
 		t->args_changed = 0;
 		pin_release(t);
+		struct jv_error e;
+		if (t->at_entry_stop && tracer_skip_at_entry(t, v.raw, &e) < 0 && reap_gone(t))
+			return;
 		skip_syscall(t, v.raw);
 		t->guard_clone = false;
 		t->at_entry_stop = false;

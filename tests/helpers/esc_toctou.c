@@ -11,18 +11,26 @@
  *   remap   a sibling thread that attacks the pinned copy itself (jvisor's
  *           "jvisor-pin" mapping): mmap over it, mprotect, munmap, mremap and
  *           writes through /proc/self/mem; reports how many of them worked.
- * Prints "tries=N allowed=N denied=N leaks=N [tamper=N attempts=N]". */
+ * Prints "tries=N allowed=N denied=N leaks=N [tamper=N attempts=N]".
+ *
+ *   esc_toctou regs PATH     openat(PATH) by an inline syscall; prints
+ *                            "regs ok" when the argument registers survived
+ *   esc_toctou restart PATH  mkfifo PATH, open it for reading: a SIGUSR1 with
+ *                            an SA_RESTART handler interrupts the open, a child
+ *                            opens the writing end later; prints "restart ok" */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -147,8 +155,64 @@ static void write_file(const char *dir, const char *name, const char *text)
 	}
 }
 
+/* The argument registers survive a syscall (compilers rely on it): also
+ * when a hook pointed one at a pinned copy. */
+static int regs(const char *path)
+{
+	register long rdi __asm__("rdi") = AT_FDCWD;
+	register long rsi __asm__("rsi") = (long)path;
+	register long rdx __asm__("rdx") = O_RDONLY | O_CLOEXEC;
+	register long r10 __asm__("r10") = 0x1004;
+	long rax = SYS_openat;
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10)
+			 :
+			 : "rcx", "r11", "memory");
+	bool ok = rdi == AT_FDCWD && rsi == (long)path && rdx == (O_RDONLY | O_CLOEXEC) &&
+		  r10 == 0x1004;
+	printf("regs %s ret %s\n", ok ? "ok" : "CHANGED", rax >= 0 ? "fd" : strerror((int)-rax));
+	return 0;
+}
+
+static volatile sig_atomic_t handled;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	handled++;
+}
+
+static int restart(const char *path)
+{
+	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+	sigaction(SIGUSR1, &sa, NULL);
+	if (mkfifo(path, 0600) < 0) {
+		perror("mkfifo");
+		return 2;
+	}
+	pid_t parent = getpid(), child = fork();
+	if (child == 0) {
+		usleep(200 * 1000);
+		kill(parent, SIGUSR1);
+		usleep(200 * 1000);
+		int w = open(path, O_WRONLY | O_CLOEXEC);
+		_exit(w < 0 || write(w, "x", 1) != 1);
+	}
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	char c = 0;
+	bool ok = fd >= 0 && read(fd, &c, 1) == 1 && c == 'x';
+	int st;
+	waitpid(child, &st, 0);
+	unlink(path);
+	printf("restart %s handled=%d\n", ok ? "ok" : strerror(errno), (int)handled);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "regs"))
+		return regs(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "restart"))
+		return restart(argv[2]);
 	if (argc != 4) {
 		fprintf(stderr, "usage: esc_toctou thread|shared|clonevm|remap TRIES SECONDS\n");
 		return 2;
