@@ -160,8 +160,7 @@ static void scratch_restore(struct scratch *s)
 /* Hand the read-only descriptor ro to the program: an injected socketpair,
  * SCM_RIGHTS from jvisor's end, an injected recvmsg. Returns the program's
  * fd number in *fd_out (its other fds closed). */
-static int hand_over(struct thread *t, int ro, struct scratch *s, int *fd_out,
-		     struct jv_error *e)
+static int hand_over(struct thread *t, int ro, struct scratch *s, int *fd_out, struct jv_error *e)
 {
 	int64_t res;
 	int sv[2];
@@ -191,7 +190,9 @@ static int hand_over(struct thread *t, int ro, struct scratch *s, int *fd_out,
 		struct cmsghdr align;
 	} u;
 	memset(&u, 0, sizeof(u));
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
 			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
@@ -203,7 +204,8 @@ static int hand_over(struct thread *t, int ro, struct scratch *s, int *fd_out,
 		goto out;
 	}
 	/* The same message, laid out in the program for its recvmsg. */
-	struct msghdr rm = {.msg_iov = (void *)(uintptr_t)iov_at, .msg_iovlen = 1,
+	struct msghdr rm = {.msg_iov = (void *)(uintptr_t)iov_at,
+			    .msg_iovlen = 1,
 			    .msg_control = (void *)(uintptr_t)cmsg_at,
 			    .msg_controllen = sizeof(u.buf)};
 	struct iovec riov = {(void *)(uintptr_t)byte_at, 1};
@@ -212,8 +214,8 @@ static int hand_over(struct thread *t, int ro, struct scratch *s, int *fd_out,
 	    mem_write(t->tid, iov_at, &riov, sizeof(riov), e) != sizeof(riov) ||
 	    mem_write(t->tid, cmsg_at, u.buf, sizeof(u.buf), e) != sizeof(u.buf))
 		goto out;
-	if (run(t, SYS_recvmsg, "recvmsg", (uint64_t)sv[1], msg_at,
-		MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0, &res, e) < 0)
+	if (run(t, SYS_recvmsg, "recvmsg", (uint64_t)sv[1], msg_at, MSG_CMSG_CLOEXEC | MSG_DONTWAIT,
+		0, 0, &res, e) < 0)
 		goto out;
 	if (mem_read(t->tid, cmsg_at, u.buf, sizeof(u.buf), e) != sizeof(u.buf))
 		goto out;
@@ -296,8 +298,8 @@ static struct region *region_new(struct thread *t, struct jv_error *e)
 	if (rc < 0)
 		goto fail;
 	r->remote = (uint64_t)res;
-	if (run(t, SYS_madvise, "madvise(MADV_DONTFORK)", r->remote, PIN_SIZE, MADV_DONTFORK, 0,
-		0, &res, e) < 0)
+	if (run(t, SYS_madvise, "madvise(MADV_DONTFORK)", r->remote, PIN_SIZE, MADV_DONTFORK, 0, 0,
+		&res, e) < 0)
 		goto fail;
 	if (run(t, __NR_mseal, "mseal", r->remote, PIN_SIZE, 0, 0, 0, &res, e) < 0) {
 		if (e->errnum == ENOSYS) {

@@ -168,8 +168,8 @@ static int regs(const char *path)
 			 : "+a"(rax), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10)
 			 :
 			 : "rcx", "r11", "memory");
-	bool ok = rdi == AT_FDCWD && rsi == (long)path && rdx == (O_RDONLY | O_CLOEXEC) &&
-		  r10 == 0x1004;
+	bool ok =
+	    rdi == AT_FDCWD && rsi == (long)path && rdx == (O_RDONLY | O_CLOEXEC) && r10 == 0x1004;
 	printf("regs %s ret %s\n", ok ? "ok" : "CHANGED", rax >= 0 ? "fd" : strerror((int)-rax));
 	return 0;
 }
