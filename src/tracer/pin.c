@@ -266,11 +266,20 @@ static bool mapping_ok(pid_t tgid, uint64_t at, const struct stat *st)
 	return strstr(flags, " sl") && !strstr(flags, " mw") && !strstr(flags, " wr");
 }
 
-static bool no_mseal; /* the kernel has no mseal(): pinning cannot be made safe */
+/* Has the kernel mseal() (Linux 6.10)? Without it the program could replace
+ * the copy's mapping: pinning is refused. Asked of jvisor's own kernel, not of
+ * the program (its own seccomp filter may answer ENOSYS). */
+static bool have_mseal(void)
+{
+	static int known = -1;
+	if (known < 0)
+		known = syscall(__NR_mseal, 0, 0, 0) == 0 || errno != ENOSYS;
+	return known;
+}
 
 static struct region *region_new(struct thread *t, struct jv_error *e)
 {
-	if (no_mseal)
+	if (!have_mseal())
 		return jv_err(e, ENOSYS, "needs mseal() (Linux 6.10) to seal the copy"), NULL;
 	struct region *r = xcalloc(1, sizeof(*r));
 	r->fd = -1;
@@ -301,13 +310,8 @@ static struct region *region_new(struct thread *t, struct jv_error *e)
 	if (run(t, SYS_madvise, "madvise(MADV_DONTFORK)", r->remote, PIN_SIZE, MADV_DONTFORK, 0, 0,
 		&res, e) < 0)
 		goto fail;
-	if (run(t, __NR_mseal, "mseal", r->remote, PIN_SIZE, 0, 0, 0, &res, e) < 0) {
-		if (e->errnum == ENOSYS) {
-			no_mseal = true;
-			jv_err(e, ENOSYS, "needs mseal() (Linux 6.10) to seal the copy");
-		}
+	if (run(t, __NR_mseal, "mseal", r->remote, PIN_SIZE, 0, 0, 0, &res, e) < 0)
 		goto fail;
-	}
 	struct stat st;
 	if (fstat(r->fd, &st) < 0 || !mapping_ok(t->tgid, r->remote, &st)) {
 		jv_err(e, EBUSY,
@@ -321,6 +325,9 @@ static struct region *region_new(struct thread *t, struct jv_error *e)
 	regions = r;
 	return r;
 fail:
+	if (r->remote && !t->gone) /* not sealed (or not ours): fails harmlessly */
+		run(t, SYS_munmap, "munmap", r->remote, PIN_SIZE, 0, 0, 0, &res,
+		    &(struct jv_error){0});
 	if (r->local)
 		munmap(r->local, PIN_SIZE);
 	if (r->fd >= 0)
