@@ -82,6 +82,57 @@ def test_pinned_copy_cannot_be_changed(tmp_path, iso):
     assert c["tamper"] == 0 and c["leaks"] == 0, c
 
 
+@pytest.mark.parametrize("err", [0, 38], ids=["forged-success", "ENOSYS"])
+def test_pin_refused_when_program_answers_mseal(tmp_path, err):
+    """The program's own seccomp filter answers jvisor's injected mseal (a
+    forged success, or ENOSYS): the region is not used, pinning throws and the
+    documented pattern denies."""
+    hooks = """
+accessors.AddHookBefore("openat", function (dfd, path) {
+  if (!accessors.readString(path).endsWith("/hostname")) return; // the loader's opens
+  try {
+    accessors.pinString(1);
+  } catch (e) {
+    accessors.print("pin", e.code);
+    return {ret: -1, errno: 1};
+  }
+});
+"""
+    r = run(["forge", str(err), "/etc/hostname"], hooks, tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "forge ret Operation not permitted", r.stdout + r.stderr
+    assert ("pin EBUSY" if err == 0 else "pin ENOSYS") in r.stderr, r.stderr
+
+
+def test_pinned_copies_of_many_blocked_calls(tmp_path):
+    """80 threads blocked in pinned opens at once (FIFOs): more copies in flight
+    than one region holds, so a second region is added; every open completes."""
+    script = """
+import os, threading, time
+paths = [f"fifo{i}" for i in range(80)]
+for p in paths: os.mkfifo(p)
+got = []
+def reader(p):
+    fd = os.open(p, os.O_RDONLY); got.append(os.read(fd, 1)); os.close(fd)
+ts = [threading.Thread(target=reader, args=(p,)) for p in paths]
+for t in ts: t.start()
+def in_open(t):
+    with open(f"/proc/self/task/{t.native_id}/syscall") as f:
+        return f.read().split()[0] == "257"
+while not all(in_open(t) for t in ts): time.sleep(0.05)
+time.sleep(0.5)
+for p in paths:
+    fd = os.open(p, os.O_WRONLY); os.write(fd, b"x"); os.close(fd)
+for t in ts: t.join()
+print(sum("jvisor-pin" in l for l in open("/proc/self/maps")), len(got), set(got))
+"""
+    r = jvisor_run(["--", "/usr/bin/python3", "-c", script], hooks=PINNED, tmp_path=tmp_path,
+                   cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    regions, rest = r.stdout.split(None, 1)
+    assert int(regions) >= 2 and rest.strip() == "80 {b'x'}", r.stdout
+
+
 def test_pinned_registers_restored(tmp_path):
     """The program's argument registers come back after the call, allowed or
     denied (the ABI preserves them); a denial has the hook's errno."""

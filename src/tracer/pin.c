@@ -316,7 +316,8 @@ static struct region *region_new(struct thread *t, struct jv_error *e)
 	if (fstat(r->fd, &st) < 0 || !mapping_ok(t->tgid, r->remote, &st)) {
 		jv_err(e, EBUSY,
 		       "the copy's mapping at 0x%llx is not jvisor's sealed read-only region (the "
-		       "program changed its memory map meanwhile)",
+		       "program changed its memory map meanwhile, or answered an injected call "
+		       "itself)",
 		       (unsigned long long)r->remote);
 		goto fail;
 	}

@@ -17,7 +17,10 @@
  *                            "regs ok" when the argument registers survived
  *   esc_toctou restart PATH  mkfifo PATH, open it for reading: a SIGUSR1 with
  *                            an SA_RESTART handler interrupts the open, a child
- *                            opens the writing end later; prints "restart ok" */
+ *                            opens the writing end later; prints "restart ok"
+ *   esc_toctou forge ERRNO PATH  install a seccomp filter that answers mseal()
+ *                            with -ERRNO (0: a forged success), then
+ *                            openat(PATH); prints "forge ret fd|ERROR" */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -207,8 +214,30 @@ static int restart(const char *path)
 	return 0;
 }
 
+/* The program answers jvisor's injected mseal itself: pinning must fail. */
+static int forge(int err, const char *path)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 462 /* mseal */, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)err),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+		perror("seccomp");
+		return 2;
+	}
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	printf("forge ret %s\n", fd >= 0 ? "fd" : strerror(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "forge"))
+		return forge(atoi(argv[2]), argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "regs"))
 		return regs(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "restart"))
