@@ -90,6 +90,10 @@ static void on_exit_status(struct thread *t, pid_t tid, int status)
 	if (log_active)
 		tlog_exit(t, tid, status);
 	if (t)
+		pin_release(t);
+	/* Regions are per tgid; a leader's exit is reported after its threads'. */
+	pin_forget(tid);
+	if (t)
 		thread_del(t);
 }
 
@@ -263,6 +267,7 @@ static void on_seccomp_stop(struct thread *t)
 		t->orig_args[i] = ev->args[i];
 	}
 	t->args_changed = 0;
+	pin_release(t);
 	t->log_call = log_active && log_sys_enter(&t->log, ev);
 	struct hook_verdict v = {0};
 	unsigned gen = hooks_generation();
@@ -273,6 +278,13 @@ static void on_seccomp_stop(struct thread *t)
 	if (t->log_call)
 		t->log_call = log_sys_hooked(t->log, ev, &v);
 	if (v.skip) {
+		if (t->args_changed) /* pinned copies (pin.c): the program's own values */
+			apply_args(t, t->args_changed, t->orig_args);
+		t->args_changed = 0;
+		pin_release(t);
+		struct jv_error e;
+		if (t->at_entry_stop && tracer_skip_at_entry(t, v.raw, &e) < 0 && reap_gone(t))
+			return;
 		skip_syscall(t, v.raw);
 		t->guard_clone = false;
 		t->at_entry_stop = false;
@@ -282,7 +294,7 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	if (v.args_set) {
 		apply_args(t, v.args_set, v.args);
-		t->args_changed = v.args_set;
+		t->args_changed |= v.args_set; /* also the arguments pinned (pin.c) */
 	}
 	if (t->at_entry_stop) {
 		/* An injection moved us to a syscall-entry-stop; the seccomp stop of
@@ -332,6 +344,8 @@ static void on_syscall_exit(struct thread *t)
 		 * makes it again with its own arguments and the hooks see a new call. */
 		if (t->args_changed)
 			apply_args(t, t->args_changed, t->orig_args);
+		t->args_changed = 0;
+		pin_release(t);
 		if (t->log_call)
 			log_sys_exit(t->log, rv, NULL);
 		t->log_call = false;
@@ -353,6 +367,7 @@ static void on_syscall_exit(struct thread *t)
 	if (t->args_changed && !replaces_regs(ev->sysno, rv))
 		apply_args(t, t->args_changed, t->orig_args);
 	t->args_changed = 0;
+	pin_release(t);
 	if (v.result_set)
 		set_result(t, v.raw);
 	resume(t, 0);
@@ -386,6 +401,8 @@ static void on_event(struct thread *t, int event, int sig)
 			}
 		}
 		t->tgid = t->tid;
+		pin_forget(t->tgid); /* a new address space */
+		pin_release(t);
 		root_started = true;
 		if (log_active)
 			tlog_exec(t, msg ? (pid_t)msg : t->tid);
