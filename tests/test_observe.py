@@ -112,8 +112,8 @@ def test_decoded_args_equal_the_log(tmp_path):
 
 
 def test_accessors_that_need_a_stopped_thread_throw(tmp_path):
-    stopped = ["readBytes", "readString", "writeBytes", "writeString", "anonMmap", "munmap",
-               "stopThreads", "resumeThreads", "setUmask"]
+    stopped = ["readBytes", "readString", "writeBytes", "writeString", "pinString", "pinBytes",
+               "anonMmap", "munmap", "stopThreads", "resumeThreads", "setUmask"]
     live = ["getPidInfo", "getFdsInfo", "getMmaps", "getThreadInfo", "getArgv", "getCwd",
             "getExeInfo"]
     hooks = tmp_path / "h.js"
@@ -205,6 +205,7 @@ def test_config_file_and_control_socket(tmp_path, sandboxes):  # noqa: F811
         ' accessors.print("R " + this.mode + " " + a0); }, {mode: "observe"})')
     hooks = json.loads(ctl(s, "--json", "hooks").stdout)["payload"]
     assert [h["mode"] for h in hooks] == ["observe"]
+    assert "after/observe" in ctl(s, "hooks").stdout
     flag.write_text("")
     assert s.proc.wait(20) == 0
     assert any(l.startswith("R observe-ptrace 77") for l in s.err_lines), s.err_lines

@@ -254,14 +254,16 @@ def test_wall_time_kills(tmp_path, iso):
     log = tmp_path / "log.jsonl"
     pre = ["--isolate"] if iso else []
     # A grandchild too: the whole tree goes, and the log still ends properly.
+    # A sleep length of its own, so that pgrep finds no other run's sleeps.
+    mark = f"21.{os.getpid()}{int(iso)}"
     r = jvisor_run(pre + ["--wall-time", "1", "-o", str(log), "--", "sh", "-c",
-                          "sleep 21.7 & sleep 20; echo survived"], timeout=30)
+                          f"sleep {mark} & sleep 20; echo survived"], timeout=30)
     assert time.monotonic() - t0 < 10
     assert r.returncode == 137 and "survived" not in r.stdout
     assert "wall-time limit" in r.stderr
     recs = [json.loads(x) for x in log.read_text().splitlines()]
     assert sum(1 for x in recs if x["type"] == "exit") >= 3, recs[-4:]
-    left = subprocess.run(["pgrep", "-f", "sleep 21.7"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", f"sleep {mark}"], capture_output=True, text=True)
     assert not left.stdout.split()
 
 

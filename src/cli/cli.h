@@ -8,7 +8,6 @@
 #include "hooks/hooks.h"
 #include "sandbox/sandbox.h"
 
-#define JV_VERSION "0.1.0"
 #define EXIT_USAGE 2
 
 /* A seed config callback: {sysno, entry-point, source, type}. */
@@ -39,6 +38,8 @@ struct run_log_options {
 	int socket_full;    /* --log-socket-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
 	long socket_buffer; /* --log-socket-buffer BYTES */
 	long string_limit;  /* --string-limit N */
+	char *container_id; /* --container-id ID: "container" in every record */
+	char *labels;	    /* --label K=V...: the members of "labels", JSON-encoded */
 };
 
 /* The control socket's settings (controlopts.c); unset: NULL, -1. */
@@ -72,6 +73,9 @@ struct run_options {
 	struct run_web_options web;	    /* --web... (webopts.c) */
 };
 
+/* "jvisor VERSION (commit COMMIT)" on stdout (version.c). */
+void print_version(void);
+
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
@@ -91,7 +95,9 @@ enum {
 	OPT_LOG_SOCKET_FULL,
 	OPT_LOG_SOCKET_BUFFER,
 	OPT_STRING_LIMIT,
-	OPT_TRACE_ARGS
+	OPT_TRACE_ARGS,
+	OPT_CONTAINER_ID,
+	OPT_LABEL
 };
 #define LOG_LONGOPTS                                                                    \
 	{"log", required_argument, NULL, 'o'}, {"trace", required_argument, NULL, 'e'}, \
@@ -100,8 +106,10 @@ enum {
 	    {"log-socket-full", required_argument, NULL, OPT_LOG_SOCKET_FULL},          \
 	    {"log-socket-buffer", required_argument, NULL, OPT_LOG_SOCKET_BUFFER},      \
 	    {"string-limit", required_argument, NULL, OPT_STRING_LIMIT},                \
+	    {"trace-args", required_argument, NULL, OPT_TRACE_ARGS},                    \
+	    {"container-id", required_argument, NULL, OPT_CONTAINER_ID},                \
 	{                                                                               \
-		"trace-args", required_argument, NULL, OPT_TRACE_ARGS                   \
+		"label", required_argument, NULL, OPT_LABEL                             \
 	}
 #define LOG_USAGE                                                                                 \
 	"  -o, --log FILE             write events as JSON lines to FILE ('-' = stdout)\n"        \
@@ -117,7 +125,9 @@ enum {
 	"                             waits (block, default) or events are counted and dropped\n" \
 	"      --log-socket-buffer BYTES  events kept meanwhile (default 4194304)\n"              \
 	"      --string-limit N       bytes of strings and buffers shown\n"                       \
-	"                             (default 256 in JSON, 32 in text)\n"
+	"                             (default 256 in JSON, 32 in text)\n"                        \
+	"      --container-id ID      add \"container\":ID to every JSON record\n"                \
+	"      --label KEY=VALUE      add KEY to every JSON record's \"labels\" (repeatable)\n"
 int log_option(struct run_log_options *o, int opt, const char *arg);
 struct json_t;
 int log_config_key(const char *path, const char *key, struct json_t *v, struct run_log_options *o,
@@ -135,9 +145,10 @@ enum { OPT_CONTROL = 320, OPT_CONTROL_NO_TOKEN };
 	{                                                                   \
 		"control-no-token", no_argument, NULL, OPT_CONTROL_NO_TOKEN \
 	}
-#define CONTROL_USAGE                                                                          \
-	"      --control ADDR         control socket (jvisor ctl): unix:PATH, unix (a fresh\n" \
-	"                             private directory), tcp:127.0.0.1:PORT (token file)\n"   \
+#define CONTROL_USAGE                                                                        \
+	"      --control ADDR         control socket (jvisor ctl): unix (a fresh abstract\n" \
+	"                             socket), unix:@NAME, unix:PATH, tcp:127.0.0.1:PORT\n"  \
+	"                             (token file)\n"                                        \
 	"      --control-no-token     tcp: accept requests without the token (seed clients)\n"
 int control_option(struct run_control_options *o, int opt, const char *arg);
 int control_config_key(const char *path, const char *key, struct json_t *v,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sys/prctl.h>
 
 #include "cli/cli.h"
 #include "control/control.h"
@@ -24,8 +25,11 @@ static void usage(FILE *f)
 	    "  -c, --config FILE.json     configuration file (keys mirror the long options)\n"
 	    "      --hook-timeout MS      time limit of one hook call (default 1000)\n"
 	    "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
-	    "                             closed: the syscall fails with EPERM\n" LOG_USAGE
-		CONTROL_USAGE WEB_USAGE SANDBOX_USAGE "  -h, --help                 this help\n"
+	    "                             closed: the syscall fails with EPERM\n"
+	    "      --container            run as a container's PID 1 (jvisor-runc sets it):\n"
+	    "                             end with the program, reap orphans, "
+	    "non-dumpable\n" LOG_USAGE CONTROL_USAGE WEB_USAGE SANDBOX_USAGE
+	    "  -h, --help                 this help\n"
 	    "  -V, --version              print the version\n\n"
 	    "Environment:\n"
 	    "  JVISOR_SPIN_US=N           poll for the next stop up to N us before sleeping\n"
@@ -78,6 +82,21 @@ static void add_hook_file(struct run_options *o, const char *path)
 	o->hook_files[o->n_hook_files++] = xstrdup(path);
 }
 
+/* --container (docs/containers.md): jvisor is the container's PID 1. It ends
+ * when the program ends, with its status (what is left is killed: EXITKILL, and
+ * the kernel ends the PID namespace with its init); it reaps the orphans the
+ * kernel hands it (the loop waits for any child); signals from the engine are
+ * forwarded (src/tracer/loop.c). Non-dumpable: the program, same uid, can
+ * neither ptrace it nor read its memory. The program was forked and seized
+ * before: it is not affected (and exec makes it dumpable again anyway). */
+static int container_mode(struct jv_error *e)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return jv_err(e, errno, "prctl(PR_SET_DUMPABLE)");
+	tracer_exit_with_root();
+	return 0;
+}
+
 /* Load the engine, the hooks of the config and the scripts. */
 static int load_hooks(const struct run_options *o, struct jv_error *e)
 {
@@ -102,12 +121,13 @@ static int load_hooks(const struct run_options *o, struct jv_error *e)
 
 int cmd_run(int argc, char **argv)
 {
-	enum { OPT_TIMEOUT = 256, OPT_FAILURE };
+	enum { OPT_TIMEOUT = 256, OPT_FAILURE, OPT_CONTAINER };
 	static const struct option longopts[] = {
 	    {"hooks", required_argument, NULL, 's'},
 	    {"config", required_argument, NULL, 'c'},
 	    {"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"hook-failure", required_argument, NULL, OPT_FAILURE},
+	    {"container", no_argument, NULL, OPT_CONTAINER},
 	    LOG_LONGOPTS,
 	    CONTROL_LONGOPTS,
 	    WEB_LONGOPTS,
@@ -119,6 +139,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options cli = {.fail_closed = -1};
 	__attribute__((cleanup(run_options_free))) struct run_options o = {.fail_closed = -1};
 	const char *config = NULL;
+	bool container = false;
 	int c;
 	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
 	cli.control.no_token = o.control.no_token = -1;
@@ -136,6 +157,8 @@ int cmd_run(int argc, char **argv)
 		case OPT_LOG_SOCKET_BUFFER:
 		case OPT_STRING_LIMIT:
 		case OPT_TRACE_ARGS:
+		case OPT_CONTAINER_ID:
+		case OPT_LABEL:
 			if (log_option(&cli.log, c, optarg) < 0) {
 				run_options_free(&cli);
 				return EXIT_USAGE;
@@ -163,6 +186,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'c':
 			config = optarg;
+			break;
+		case OPT_CONTAINER:
+			container = true;
 			break;
 		case OPT_TIMEOUT: {
 			long v = parse_timeout_ms(optarg);
@@ -193,7 +219,7 @@ int cmd_run(int argc, char **argv)
 			run_options_free(&cli);
 			return 0;
 		case 'V':
-			printf("jvisor %s\n", JV_VERSION);
+			print_version();
 			run_options_free(&cli);
 			return 0;
 		default:
@@ -221,6 +247,12 @@ int cmd_run(int argc, char **argv)
 	sandbox_options_merge(&o.sb, &cli.sb);
 	run_options_free(&cli);
 
+	if (container && o.sb.isolate == 1) {
+		fputs("jvisor run: --isolate cannot be used with --container (the container "
+		      "engine isolates)\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
 	char **prog = argv + optind;
 	if (!*prog)
 		prog = o.command;
@@ -269,7 +301,9 @@ int cmd_run(int argc, char **argv)
 		log_close();
 		return EXIT_USAGE;
 	}
-	o.sb.log_path = o.log.path; /* hidden from the program under --isolate */
+	o.sb.log_path = o.log.path;		/* hidden from the program under --isolate */
+	o.sb.control_port = control_tcp_port(); /* out of the program's reach */
+	o.sb.control_abstract = control_is_abstract();
 	if (sandbox_prepare(&o.sb, &e) < 0) {
 		jv_err_print(&e);
 		control_stop();
@@ -284,6 +318,13 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	log_ev_spawn(tracer_root(), prog);
+	if (container && container_mode(&e) < 0) {
+		tracer_abort();
+		jv_err_print(&e);
+		control_stop();
+		log_close();
+		return 1;
+	}
 	if (load_hooks(&o, &e) < 0 || tracer_release(&e) < 0) {
 		tracer_abort();
 		jv_err_print(&e);

@@ -377,6 +377,52 @@ BINDING(acc_munmap)
 	return JSValueMakeNull(ctx);
 }
 
+/* pinString(argIndex, max = 4096) / pinBytes(argIndex, length): the argument
+ * copied where the program cannot write it, and the register pointed at the
+ * copy (src/tracer/pin.c). */
+static JSValueRef pin(JSContextRef ctx, size_t argc, const JSValueRef argv[], bool string,
+		      JSValueRef *exc)
+{
+	const char *api = string ? "pinString" : "pinBytes";
+	struct hook_event *ev = js_need_stopped(ctx, api, exc);
+	uint64_t argi, max = 4096;
+	if (!ev || !arg_u64(ctx, argc, argv, 0, api, "argIndex", &argi, exc))
+		return NULL;
+	if ((string && argc > 1 && !JSValueIsUndefined(ctx, argv[1])) || !string) {
+		if (!arg_u64(ctx, argc, argv, 1, api, string ? "max" : "length", &max, exc))
+			return NULL;
+	}
+	if (argi > 5 || max > MAX_IO) {
+		*exc = js_make_error(ctx, EINVAL, "accessors.%s: %s", api,
+				     argi > 5 ? "'argIndex' is not 0..5" : "size too large");
+		return NULL;
+	}
+	uint8_t *copy = NULL;
+	struct jv_error e;
+	ssize_t n = tracer_pin(ev->thread, (int)argi, (size_t)max, string, &copy, &e);
+	if (n < 0)
+		return throw_err(ctx, api, &e, exc);
+	if (string) {
+		JSValueRef v = lenient_str(ctx, (const char *)copy, (size_t)n);
+		free(copy);
+		return v;
+	}
+	return JSObjectMakeArrayBufferWithBytesNoCopy(
+	    ctx, copy, (size_t)n, (JSTypedArrayBytesDeallocator)(void (*)(void))free, NULL, exc);
+}
+
+BINDING(acc_pin_string)
+{
+	(void)fn_, (void)self_;
+	return pin(ctx, argc, argv, true, exc);
+}
+
+BINDING(acc_pin_bytes)
+{
+	(void)fn_, (void)self_;
+	return pin(ctx, argc, argv, false, exc);
+}
+
 static const struct js_binding table[] = {
     {"print", acc_print},
     {"logJson", acc_log_json},
@@ -386,6 +432,8 @@ static const struct js_binding table[] = {
     {"writeString", acc_write_string},
     {"anonMmap", acc_anon_mmap},
     {"munmap", acc_munmap},
+    {"pinString", acc_pin_string},
+    {"pinBytes", acc_pin_bytes},
 };
 
 void js_bind_table(JSContextRef ctx, JSObjectRef obj, const struct js_binding *t, size_t n)

@@ -38,10 +38,15 @@ struct log_thread {
 
 /* ---- setup ---- */
 
+/* --container-id, --label: members written into every JSON record. */
+static char *tags;
+
 int log_open(const struct log_options *o, struct jv_error *e)
 {
 	if (!o->path && !o->socket && !o->trace_given)
 		return 0;
+	free(tags);
+	tags = o->tags ? xstrdup(o->tags) : NULL;
 	if (o->string_limit)
 		str_max[LOG_FORMAT_JSON] = str_max[LOG_FORMAT_TEXT] = o->string_limit;
 	if (o->trace_args)
@@ -84,6 +89,8 @@ int log_close(void)
 	log_active = false;
 	for (int f = 0; f < NFMT; f++)
 		sb_free(&line[f]);
+	free(tags);
+	tags = NULL;
 	return sink_close_all();
 }
 
@@ -191,6 +198,8 @@ static void head(struct sbuf *b, int f, const char *type, uint64_t ts, pid_t pid
 	sb_i64(b, pid);
 	sb_puts(b, ",\"tid\":");
 	sb_i64(b, tid);
+	if (tags)
+		sb_puts(b, tags);
 	if (comm) {
 		sb_puts(b, ",\"comm\":");
 		sb_json_str(b, comm, strlen(comm));
@@ -900,5 +909,7 @@ void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total
 	b->len = 0;
 	sb_puts(b, "{\"type\":\"dropped\",\"ts\":");
 	put_ts(b, realtime_ns());
+	if (tags)
+		sb_puts(b, tags);
 	sb_printf(b, ",\"count\":%lu,\"total\":%lu}\n", count, total);
 }

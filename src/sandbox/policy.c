@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <sys/uio.h>
 
+#include "accessors/mem.h"
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
@@ -423,9 +424,8 @@ static bool persona_ok(uint32_t p)
 
 static int read_mem(pid_t tid, uint64_t addr, void *buf, size_t n)
 {
-	struct iovec local = {buf, n};
-	struct iovec remote = {(void *)(uintptr_t)addr, n};
-	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+	struct jv_error e; /* mem_read: /proc/PID/mem when process_vm_readv is denied */
+	return mem_read(tid, addr, buf, n, &e) == (ssize_t)n ? 0 : -1;
 }
 
 /* clone3's flags (the first field of struct clone_args); 0 when unreadable

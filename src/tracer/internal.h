@@ -11,6 +11,12 @@
 /* RET_DATA of our RET_TRACE rules, to tell our stops from a program's own filter. */
 #define JV_TRACE_DATA 0x4a56
 
+/* A copy of an argument pinned by a hook (pin.c): pages of a region. */
+struct pin_ref {
+	unsigned region; /* 0: none */
+	uint16_t first, count;
+};
+
 struct thread {
 	pid_t tid, tgid;
 	bool in_syscall;    /* resumed with PTRACE_SYSCALL: next syscall stop is the exit */
@@ -22,6 +28,7 @@ struct thread {
 	int pass_sysno;	  /* the next seccomp stop of this syscall was already hooked */
 	unsigned args_changed;	/* before-hooks changed these arguments */
 	uint64_t orig_args[6];	/* the arguments as the program passed them */
+	struct pin_ref pins[6]; /* arguments pinned for the syscall in progress */
 	struct hook_event ev;	/* the syscall in progress */
 	void *local;		/* the engine's per-thread state */
 	struct log_thread *log; /* the event log's state (src/log) */
@@ -49,6 +56,16 @@ void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t 
  * before it waits again (0 = none); and resuming what a hook left stopped. */
 pid_t tracer_queue_pop(int *status);
 void tracer_release_held(void);
+
+/* inject.c: skip the syscall of t, which an injection left at a
+ * syscall-entry-stop, so that the program sees raw (-1 with *e filled when t
+ * is gone). */
+int tracer_skip_at_entry(struct thread *t, int64_t raw, struct jv_error *e);
+
+/* pin.c: free the copies pinned for t's syscall (its exit stop, or it was
+ * skipped, or t is gone); forget a process's regions (exec, exit). */
+void pin_release(struct thread *t);
+void pin_forget(pid_t tgid);
 
 /* logging.c: events for the log (call only when log_active). */
 void tlog_clone(struct thread *t, int event, pid_t child);

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "accessors/mem.h"
 #include "common/util.h"
 #include "hooks/observe.h"
 #include "log/log.h"
@@ -26,6 +27,12 @@ extern pid_t tracer_root_pid;
 extern int tracer_exec_err_fd;
 extern const char *tracer_prog_name;
 static int root_status = -1;
+static bool exit_with_root;
+
+void tracer_exit_with_root(void)
+{
+	exit_with_root = true;
+}
 /* The program proper has started (its first exec); before, the child runs jvisor's code. */
 static bool root_started;
 
@@ -84,6 +91,10 @@ static void on_exit_status(struct thread *t, pid_t tid, int status)
 	if (log_active)
 		tlog_exit(t, tid, status);
 	if (t)
+		pin_release(t);
+	/* Regions are per tgid; a leader's exit is reported after its threads'. */
+	pin_forget(tid);
+	if (t)
 		thread_del(t);
 }
 
@@ -101,10 +112,9 @@ static bool reap_gone(struct thread *t)
 static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
 {
 	uint64_t flags = 0;
-	struct iovec local = {&flags, sizeof(flags)};
-	struct iovec remote = {(void *)(uintptr_t)(abi == SYS_ABI_I386 ? (uint32_t)addr : addr),
-			       sizeof(flags)};
-	if (process_vm_readv(t->tid, &local, 1, &remote, 1, 0) != sizeof(flags))
+	struct jv_error e;
+	if (mem_read(t->tid, abi == SYS_ABI_I386 ? (uint32_t)addr : addr, &flags, sizeof(flags),
+		     &e) != sizeof(flags))
 		return false;
 	return (flags & CLONE_UNTRACED) != 0;
 }
@@ -263,6 +273,7 @@ static void on_seccomp_stop(struct thread *t)
 		t->orig_args[i] = ev->args[i];
 	}
 	t->args_changed = 0;
+	pin_release(t);
 	t->log_call = log_active && log_sys_enter(&t->log, ev);
 	/* Observers: the record is decoded at the stops, not from live memory later. */
 	t->obs_call = observe_at_stop_match(native, ev->args);
@@ -280,6 +291,13 @@ static void on_seccomp_stop(struct thread *t)
 		if (t->obs_call)
 			tobs_exit(t, ev->args, false, v.raw);
 		t->obs_call = false;
+		if (t->args_changed) /* pinned copies (pin.c): the program's own values */
+			apply_args(t, t->args_changed, t->orig_args);
+		t->args_changed = 0;
+		pin_release(t);
+		struct jv_error e;
+		if (t->at_entry_stop && tracer_skip_at_entry(t, v.raw, &e) < 0 && reap_gone(t))
+			return;
 		skip_syscall(t, v.raw);
 		t->guard_clone = false;
 		t->at_entry_stop = false;
@@ -289,7 +307,7 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	if (v.args_set) {
 		apply_args(t, v.args_set, v.args);
-		t->args_changed = v.args_set;
+		t->args_changed |= v.args_set; /* also the arguments pinned (pin.c) */
 	}
 	if (t->at_entry_stop) {
 		/* An injection moved us to a syscall-entry-stop; the seccomp stop of
@@ -339,6 +357,8 @@ static void on_syscall_exit(struct thread *t)
 		 * makes it again with its own arguments and the hooks see a new call. */
 		if (t->args_changed)
 			apply_args(t, t->args_changed, t->orig_args);
+		t->args_changed = 0;
+		pin_release(t);
 		if (t->log_call)
 			log_sys_exit(t->log, rv, NULL);
 		t->log_call = false;
@@ -366,6 +386,7 @@ static void on_syscall_exit(struct thread *t)
 	if (t->args_changed && !replaces_regs(ev->sysno, rv))
 		apply_args(t, t->args_changed, t->orig_args);
 	t->args_changed = 0;
+	pin_release(t);
 	if (v.result_set)
 		set_result(t, v.raw);
 	resume(t, 0);
@@ -399,6 +420,8 @@ static void on_event(struct thread *t, int event, int sig)
 			}
 		}
 		t->tgid = t->tid;
+		pin_forget(t->tgid); /* a new address space */
+		pin_release(t);
 		root_started = true;
 		if (log_active)
 			tlog_exec(t, msg ? (pid_t)msg : t->tid);
@@ -545,6 +568,8 @@ int tracer_run(void)
 		}
 		if (tid > 0) {
 			handle(tid, status);
+			if (exit_with_root && root_status >= 0)
+				break;
 			tracer_release_held(); /* threads a hook stopped and did not resume */
 			if (hooks_generation() != seen_generation)
 				grow_for_new_hooks(&seen_generation);

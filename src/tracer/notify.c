@@ -32,6 +32,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include "accessors/mem.h"
 #include "common/util.h"
 #include "hooks/observe.h"
 #include "log/log.h"
@@ -101,7 +102,8 @@ bool notify_plan(void)
 	for (int nr = 0; nr < SYS_NR_MAX; nr++)
 		any |= served[nr] = eligible(nr);
 	if (any && !kernel_supports()) {
-		jv_warn("seccomp user notification is not available on this kernel: notify-mode "
+		jv_warn("seccomp user notification is not available (kernel older than 5.6, or "
+			"pidfd_getfd denied by a container's seccomp profile): notify-mode "
 			"hooks run at ptrace stops");
 		memset(served, 0, sizeof(served));
 		any = false;
@@ -131,9 +133,9 @@ bool notify_active(void)
 int notify_adopt(pid_t pid)
 {
 	int num = -1;
-	struct iovec local = {&num, sizeof(num)};
-	struct iovec remote = {&tracer_child_listener, sizeof(num)};
-	ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	struct jv_error e;
+	ssize_t r =
+	    mem_read(pid, (uint64_t)(uintptr_t)&tracer_child_listener, &num, sizeof(num), &e);
 	if (r != sizeof(num) || num < 0) {
 		if (r >= 0)
 			errno = EBADF;
