@@ -127,6 +127,11 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
+# observe-rate feeds jvisor's own observer queue: linked with its objects.
+$(BUILD)/bench/observe-rate: bench/observe-rate.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
 bench: $(BUILD)/jvisor $(BENCHES)
 
 # Tests use Debian's python3 (with python3-pytest), whatever python3 is first in PATH.

@@ -70,9 +70,11 @@ int cmd_check(int argc, char **argv)
 				char filter[256] = "";
 				if (h->filter)
 					argfilter_format(h->filter, filter, sizeof(filter));
-				printf("%s-hook on %s (%d)%s%s%s registered at %s\n",
+				printf("%s-hook on %s (%d)%s%s%s%s%s registered at %s\n",
 				       ph == HOOK_BEFORE ? "before" : "after", sys_name(nr), nr,
-				       h->mode == HOOK_MODE_NOTIFY ? ", notify mode" : "",
+				       h->mode != HOOK_MODE_PTRACE ? ", " : "",
+				       h->mode != HOOK_MODE_PTRACE ? hook_mode_name(h->mode) : "",
+				       h->mode != HOOK_MODE_PTRACE ? " mode" : "",
 				       filter[0] ? ", when " : "", filter, h->where);
 			}
 	js_shutdown();

@@ -261,9 +261,10 @@ static void print_human(const char *cmd, json_t *a)
 			const char *ep = json_string_value(json_object_get(it, "entry-point"));
 			const char *mode = json_string_value(json_object_get(it, "mode"));
 			char type[32];
-			snprintf(type, sizeof(type), "%s%s",
-				 json_string_value(json_object_get(it, "type")),
-				 mode && !strcmp(mode, "notify") ? "/notify" : "");
+			bool other = mode && (!strcmp(mode, "notify") || !strcmp(mode, "observe"));
+			snprintf(type, sizeof(type), "%s%s%s",
+				 json_string_value(json_object_get(it, "type")), other ? "/" : "",
+				 other ? mode : "");
 			printf("%-4lld %-16s %-13s %s%s%s  calls=%lld\n",
 			       json_integer_value(json_object_get(it, "id")),
 			       json_string_value(json_object_get(it, "name")), type,

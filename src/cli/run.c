@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "control/control.h"
+#include "hooks/observe.h"
 #include "js/js.h"
 #include "log/log.h"
 #include "tracer/grow.h"
@@ -32,7 +33,10 @@ static void usage(FILE *f)
 	    "  -V, --version              print the version\n\n"
 	    "Environment:\n"
 	    "  JVISOR_SPIN_US=N           poll for the next stop up to N us before sleeping\n"
-	    "                             (default 50, adaptive; 0: sleep at once)\n",
+	    "                             (default 50, adaptive; 0: sleep at once)\n"
+	    "  JVISOR_OBSERVE_QUEUE=N[,drop]  calls queued for observe-mode hooks (default\n"
+	    "                             4096); when full the program waits, or with ,drop\n"
+	    "                             the call is counted as dropped\n",
 	    f);
 }
 
@@ -273,6 +277,22 @@ int cmd_run(int argc, char **argv)
 		jv_err_print(&e);
 		return EXIT_USAGE;
 	}
+	/* Observe-mode hooks: their records show strings as the log does; the
+	 * queue's size and policy (JVISOR_OBSERVE_QUEUE=N[,drop], docs/hooks.md). */
+	tracer_observe_string_limit(o.log.string_limit > 0 ? (size_t)o.log.string_limit : 0);
+	const char *oq = getenv("JVISOR_OBSERVE_QUEUE");
+	if (oq && *oq) {
+		char *end = NULL;
+		unsigned long n = strtoul(oq, &end, 10);
+		bool drop = end && !strcmp(end, ",drop");
+		if (!end || (*end && !drop) || n == 0 || n > (1ul << 24)) {
+			jv_warn("JVISOR_OBSERVE_QUEUE: '%s' is not N or N,drop (N 1..16777216)",
+				oq);
+			log_close();
+			return EXIT_USAGE;
+		}
+		observe_set_queue(n, drop);
+	}
 	/* The control socket too: a bad address stops us before anything runs. */
 	o.control.log_path = o.log.path;
 	if (control_options_open(&o.control, o.timeout_ms, o.fail_closed, &e) < 0) {
@@ -324,6 +344,7 @@ int cmd_run(int argc, char **argv)
 	}
 	tracer_grow_init();
 	int status = tracer_run();
+	observe_close(); /* the last observers, their drops reported */
 	log_flush();
 	web_set_ended();
 	control_stop();

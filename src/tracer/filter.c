@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "tracer/argrules.h"
@@ -63,8 +64,9 @@ int filter_export(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len, s
  * jvisor can take the listener). */
 static bool trapped(int nr)
 {
-	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || log_wants(nr) ||
-	       nr == __NR_clone3 || (nr == __NR_execve && notify_pending_adopt());
+	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) ||
+	       observe_at_stops(nr) || log_wants(nr) || nr == __NR_clone3 ||
+	       (nr == __NR_execve && notify_pending_adopt());
 }
 
 #define X32_BIT 0x40000000u

@@ -33,6 +33,8 @@ struct thread {
 	void *local;		/* the engine's per-thread state */
 	struct log_thread *log; /* the event log's state (src/log) */
 	bool log_call;		/* the log follows the syscall in progress */
+	struct obs_call *obs;	/* observers' state (observing.c); NULL: none yet */
+	bool obs_call;		/* observers follow the syscall in progress */
 	struct thread *hnext;
 };
 
@@ -70,6 +72,20 @@ void tlog_clone(struct thread *t, int event, pid_t child);
 void tlog_exec(struct thread *t, pid_t old_tid);
 void tlog_signal(struct thread *t, int sig);
 void tlog_exit(struct thread *t, pid_t tid, int status);
+
+/* observing.c: the observers' records from the stop path (observe-mode hooks).
+ * At the seccomp stop of an observed call, before the hooks: */
+struct obs_call;
+void tobs_enter(struct thread *t, const struct hook_event *ev);
+/* The call returned (ran: the kernel ran it, false: a hook skipped it) with
+ * raw as the program sees it; eff: its arguments as the kernel ran them. */
+void tobs_exit(struct thread *t, const uint64_t eff[6], bool ran, int64_t raw);
+/* The call never returns (exit, exit_group). */
+void tobs_noreturn(struct thread *t);
+/* The thread is gone (thread_del). */
+void tobs_end(struct thread *t);
+/* A notification of an observed call, answered (skipped: with raw). */
+void tobs_notified(const struct hook_event *ev, bool skipped, int64_t raw);
 
 /* The filter's common parts (filter.c, also used by grow.c): a libseccomp
  * context that allows by default and covers every x86 ABI, and its export as

@@ -11,6 +11,7 @@
 
 #include "accessors/mem.h"
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
@@ -129,13 +130,14 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	int err = policy_watches(native) ? policy_check(t->tid, native, a, &why) : 0;
 	/* A call of another ABI that nothing traps (or traps any more). */
 	if (!err && foreign && !hooks_wanted(native, HOOK_BEFORE) &&
-	    !hooks_wanted(native, HOOK_AFTER) && !log_wants(native))
+	    !hooks_wanted(native, HOOK_AFTER) && !observe_at_stops(native) && !log_wants(native))
 		err = policy_check_abi(native, &why);
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
-	if (log_active && log_wants(native)) {
-		/* The log records the denied call like a skipped one. */
+	bool logged = log_active && log_wants(native), observed = observe_at_stop_match(native, a);
+	if (logged || observed) {
+		/* The log and the observers see the denied call like a skipped one. */
 		struct hook_event *ev = &t->ev;
 		*ev = (struct hook_event){.pid = t->tgid,
 					  .tid = t->tid,
@@ -146,8 +148,12 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 					  .thread = t};
 		memcpy(ev->args, a, sizeof(a));
 		struct hook_verdict v = {.skip = true, .result_set = true, .raw = -err};
-		if (log_sys_enter(&t->log, ev) && log_sys_hooked(t->log, ev, &v))
+		if (logged && log_sys_enter(&t->log, ev) && log_sys_hooked(t->log, ev, &v))
 			log_sys_exit(t->log, -err, &v);
+		if (observed) {
+			tobs_enter(t, ev);
+			tobs_exit(t, a, false, -err);
+		}
 	}
 	skip_syscall(t, -err);
 	t->guard_clone = false;
@@ -237,7 +243,7 @@ static void on_seccomp_stop(struct thread *t)
 	if (t->pass_sysno == native) {
 		t->pass_sysno = -1;
 		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed ||
-				t->log_call || t->guard_clone;
+				t->log_call || t->obs_call || t->guard_clone;
 		resume(t, 0);
 		return;
 	}
@@ -269,6 +275,10 @@ static void on_seccomp_stop(struct thread *t)
 	t->args_changed = 0;
 	pin_release(t);
 	t->log_call = log_active && log_sys_enter(&t->log, ev);
+	/* Observers: the record is decoded at the stops, not from live memory later. */
+	t->obs_call = observe_at_stop_match(native, ev->args);
+	if (t->obs_call)
+		tobs_enter(t, ev);
 	struct hook_verdict v = {0};
 	unsigned gen = hooks_generation();
 	if (hooks_wanted(native, HOOK_BEFORE))
@@ -278,6 +288,9 @@ static void on_seccomp_stop(struct thread *t)
 	if (t->log_call)
 		t->log_call = log_sys_hooked(t->log, ev, &v);
 	if (v.skip) {
+		if (t->obs_call)
+			tobs_exit(t, ev->args, false, v.raw);
+		t->obs_call = false;
 		if (t->args_changed) /* pinned copies (pin.c): the program's own values */
 			apply_args(t, t->args_changed, t->orig_args);
 		t->args_changed = 0;
@@ -304,8 +317,8 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	/* Changed arguments are put back at the exit stop: the kernel preserves
 	 * the argument registers, and compiled code may rely on it. */
-	t->in_syscall =
-	    hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->guard_clone;
+	t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call ||
+			t->obs_call || t->guard_clone;
 	resume(t, 0);
 }
 
@@ -349,6 +362,9 @@ static void on_syscall_exit(struct thread *t)
 		if (t->log_call)
 			log_sys_exit(t->log, rv, NULL);
 		t->log_call = false;
+		if (t->obs_call) /* as the log: a record with the restart code */
+			tobs_exit(t, t->ev.args, true, rv);
+		t->obs_call = false;
 		resume(t, 0);
 		return;
 	}
@@ -364,6 +380,9 @@ static void on_syscall_exit(struct thread *t)
 	if (t->log_call)
 		log_sys_exit(t->log, rv, &v);
 	t->log_call = false;
+	if (t->obs_call) /* queued: the observers run while the program goes on */
+		tobs_exit(t, ev->args, true, v.result_set ? v.raw : rv);
+	t->obs_call = false;
 	if (t->args_changed && !replaces_regs(ev->sysno, rv))
 		apply_args(t, t->args_changed, t->orig_args);
 	t->args_changed = 0;
@@ -526,15 +545,20 @@ int tracer_run(void)
 		int status;
 		pid_t tid = tracer_queue_pop(&status); /* stops collected by stopThreads first */
 		if (tid <= 0 && tracer_wake) {
-			run_wake(); /* a control request (src/control), with no stop pending */
+			observe_drain(); /* the request sees every completed call observed */
+			run_wake();	 /* a control request (src/control), with no stop pending */
 			continue;
 		}
 		if (tid <= 0 && notify_active())
 			tid = notify_wait_any(&status); /* also serves notifications (0) */
 		else if (tid <= 0)
-			tid = tracer_wait_next(&status, log_unflushed != 0);
-		if (tid == 0 || (log_unflushed && jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
-			log_flush(); /* nothing to handle now: write the log before blocking */
+			tid = tracer_wait_next(&status, log_unflushed != 0 || observe_pending());
+		if (tid == 0 || ((log_unflushed || observe_pending()) &&
+				 jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
+			/* Nothing to handle now: run the observers and write the log
+			 * before blocking. */
+			observe_drain();
+			log_flush();
 			flushed_at = jv_now_ns();
 		}
 		if (tid == 0) {
@@ -555,6 +579,7 @@ int tracer_run(void)
 			continue;
 		break; /* ECHILD: nothing left to trace */
 	}
+	observe_drain();
 	int err = 0;
 	if (tracer_exec_err_fd >= 0 && read(tracer_exec_err_fd, &err, sizeof(err)) == sizeof(err)) {
 		jv_warn("cannot execute %s: %s", tracer_prog_name, strerror(err));

@@ -34,6 +34,7 @@
 
 #include "accessors/mem.h"
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "tracer/grow.h"
@@ -90,8 +91,9 @@ static bool kernel_supports(void)
  * clone, clone3 and exec (children, CLONE_UNTRACED, the listener itself). */
 static bool eligible(int nr)
 {
-	return hooks_notify_only(nr) && !log_wants(nr) && !policy_watches(nr) && nr != __NR_clone &&
-	       nr != __NR_clone3 && nr != __NR_execve && nr != __NR_execveat;
+	return hooks_notify_only(nr) && (hooks_wanted(nr, HOOK_BEFORE) || observe_at_stops(nr)) &&
+	       !log_wants(nr) && !policy_watches(nr) && nr != __NR_clone && nr != __NR_clone3 &&
+	       nr != __NR_execve && nr != __NR_execveat;
 }
 
 bool notify_plan(void)
@@ -231,6 +233,10 @@ static void answer(const struct seccomp_notif *req)
 	struct jv_error e;
 	if (hooks_generation() != gen && tracer_grow_notified(tid, &e) < 0)
 		jv_warn("hooks added by a hook: %s", e.msg); /* the loop tries again */
+	/* Observers: decoded now, while the call waits for the answer; they run
+	 * from the queue after it. */
+	if (observe_at_stop_match(native, ev.args))
+		tobs_notified(&ev, v.skip, v.raw);
 	send_resp(id, !v.skip, v.raw);
 }
 
@@ -295,8 +301,8 @@ pid_t notify_wait_any(int *status)
 				return r;
 			child_events = false;
 		}
-		if (log_unflushed)
-			return 0; /* the loop writes the log first */
+		if (log_unflushed || observe_pending())
+			return 0; /* the loop writes the log and runs the observers first */
 		if (tracer_wake) {
 			errno = EINTR;
 			return -1;

@@ -64,5 +64,9 @@ unsigned long tracer_seen(int nr);
 /* Handle one waitpid() status as the loop would (src/tracer/grow.c). */
 void tracer_handle(pid_t tid, int status);
 
+/* Bytes of strings and buffers the observers' records show (observing.c;
+ * --string-limit; 0 keeps 256). */
+void tracer_observe_string_limit(size_t n);
+
 /* The pid of the program jvisor started (logging.c). */
 pid_t tracer_root(void);
