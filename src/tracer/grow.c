@@ -356,6 +356,7 @@ static int build_filter(const bool *add, struct sock_filter **prog, size_t *len,
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
 		if (!add[nr])
 			continue;
+		filter_note_stop(nr);
 		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
 		if (r < 0) {
 			const char *name = sys_name(nr);
