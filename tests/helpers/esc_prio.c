@@ -35,8 +35,7 @@ int main(int argc, char **argv)
 				      ? -1
 				      : sched_setaffinity(pid, sizeof(set), &set));
 	struct sched_param sp = {0};
-	show("sched_setparam",
-	     sched_getparam(pid, &sp) < 0 ? -1 : sched_setparam(pid, &sp));
+	show("sched_setparam", sched_getparam(pid, &sp) < 0 ? -1 : sched_setparam(pid, &sp));
 	struct rlimit rl;
 	show("prlimit", prlimit(pid, RLIMIT_NOFILE, NULL, &rl));
 	show("kill", kill(pid, 0));
