@@ -10,7 +10,9 @@
 
 #include "common/error.h"
 
-/* RET_DATA of the policy's RET_TRACE rules (the hooks' rules use JV_TRACE_DATA). */
+/* RET_DATA of the policy's RET_TRACE rules (the hooks' rules use JV_TRACE_DATA).
+ * Never trusted at a stop (the program's filters can return it too): the
+ * tracer asks policy_check() at every stop of a syscall the policy watches. */
 #define JV_POLICY_DATA 0x4a50
 /* RET_DATA of the stop of a syscall of another ABI (i386, x32) that nothing traps. */
 #define JV_ABI_DATA 0x4a41
