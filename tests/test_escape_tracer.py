@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import JVISOR, helper, jvisor_run
+from conftest import JVISOR, PYTHON, helper, jvisor_run
 
 MODES = [pytest.param([], id="default"), pytest.param(["--isolate"], id="isolate")]
 
@@ -173,3 +173,27 @@ def test_calls_aimed_at_supervisor_are_denied(mode):
     # Aimed at the program itself they work.
     res = prio_calls(mode + ["--", helper("esc_prio"), "self"])
     assert res == {c: "ok" for c in SUPERVISOR_CALLS}, res
+
+
+READ_PARENT_ENVIRON = """
+import os
+try:
+    data = open(f"/proc/{os.getppid()}/environ", "rb").read()
+    print("read", len(data.strip(b"\\0")), b"JV_SECRET" in data)
+except OSError as e:
+    print("denied", e.errno)
+"""
+
+
+def test_supervisor_environment_is_not_readable():
+    # Finding 8: a root program read jvisor's /proc/PID/environ, so --clearenv did
+    # not keep a secret from it. jvisor clears the strings from its memory.
+    env = dict(os.environ, JV_SECRET="do-not-show")
+    r = jvisor_run(["--clearenv", "--", PYTHON, "-c", READ_PARENT_ENVIRON], env=env)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
+    assert out[0] == "denied" or out[1:] == ["0", "False"], r.stdout
+    # The program's own environment is what the options make it.
+    r = jvisor_run(["--setenv", "A=1", "--", PYTHON, "-c",
+                    "import os; print(os.environ['A'], os.environ['JV_SECRET'])"], env=env)
+    assert r.stdout.split() == ["1", "do-not-show"], r.stdout + r.stderr

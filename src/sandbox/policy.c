@@ -567,6 +567,23 @@ void policy_protect_supervisor(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+void policy_hide_environment(void)
+{
+	/* /proc/PID/environ shows the strings where the kernel put them, at the
+	 * top of the first stack; copies serve jvisor (and the program's
+	 * environment, which --clearenv or --setenv may change) from now on. */
+	extern char **environ;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **copy = xcalloc(n + 1, sizeof(*copy));
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = xstrdup(environ[i]);
+		explicit_bzero(environ[i], strlen(environ[i]));
+	}
+	environ = copy;
+}
+
 void policy_report(pid_t pid, pid_t tid, int nr, int abi, int err, const char *reason)
 {
 	/* Every denial goes to the log; stderr gets the first few of each syscall. */

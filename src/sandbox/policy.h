@@ -39,5 +39,9 @@ bool policy_watches(int nr);
 int policy_check(pid_t tid, int nr, const uint64_t args[6], const char **reason);
 /* A denial: a warning on stderr (the first few of each syscall) and a log record. */
 void policy_report(pid_t pid, pid_t tid, int nr, int abi, int err, const char *reason);
+/* Clear the environment jvisor was started with from its memory (a root program
+ * can read /proc/JVISOR/environ), keeping copies in `environ`. Call first
+ * thing: pointers getenv() returned before are cleared too. */
+void policy_hide_environment(void);
 /* Make jvisor itself hard to reach (not dumpable: no /proc/PID/mem, no ptrace). */
 void policy_protect_supervisor(void);
