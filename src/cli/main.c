@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sandbox/policy.h"
 
 static void usage(FILE *f)
 {
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmd, cmds[i].name))
 			continue;
+		if (cmds[i].fn == cmd_run)
+			policy_hide_environment(); /* before anything reads it */
 		/* getopt names argv[0] in its messages: "jvisor run: unrecognized option". */
 		static char name[32];
 		snprintf(name, sizeof(name), "jvisor %s", cmd);

@@ -77,6 +77,7 @@ static bool wanted(int nr)
 void tracer_grow_init(void)
 {
 	for (int nr = 0; nr < SYS_NR_MAX; nr++)
+		/* clone3 never runs (filter.c): no hook on it is worth a filter. */
 		trapped[nr] = argrules_traps_all(nr) || nr == __NR_clone3;
 	grow_ready = true;
 }
@@ -356,6 +357,7 @@ static int build_filter(const bool *add, struct sock_filter **prog, size_t *len,
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
 		if (!add[nr])
 			continue;
+		filter_note_stop(nr);
 		r = seccomp_rule_add(ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 0);
 		if (r < 0) {
 			const char *name = sys_name(nr);

@@ -8,7 +8,8 @@
 
 #include "hooks/hooks.h"
 
-/* RET_DATA of our RET_TRACE rules, to tell our stops from a program's own filter. */
+/* RET_DATA of our RET_TRACE rules. The tracer never trusts it (the program's
+ * own filters can return it too): it only helps reading a filter. */
 #define JV_TRACE_DATA 0x4a56
 
 /* A copy of an argument pinned by a hook (pin.c): pages of a region. */
@@ -23,9 +24,7 @@ struct thread {
 	bool at_entry_stop; /* an injection left it at a syscall-entry-stop */
 	bool gone;	    /* exited while a hook was running */
 	int gone_status;
-	bool guard_clone; /* a clone3 whose child must turn out traced */
-	pid_t last_child; /* the child of this thread's last clone event (0: none since entry) */
-	int pass_sysno;	  /* the next seccomp stop of this syscall was already hooked */
+	int pass_sysno;		/* the next seccomp stop of this syscall was already hooked */
 	unsigned args_changed;	/* before-hooks changed these arguments */
 	uint64_t orig_args[6];	/* the arguments as the program passed them */
 	struct pin_ref pins[6]; /* arguments pinned for the syscall in progress */
@@ -48,6 +47,12 @@ size_t thread_count(void);
  * its number of instructions; 0 means no filter is needed. */
 struct sock_filter;
 int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e);
+
+/* Native syscalls that a filter jvisor installed may stop (RET_TRACE, any
+ * ABI, some arguments); the set only grows. A seccomp stop of any other
+ * syscall comes from the program's own filter (loop.c). */
+void filter_note_stop(int nr);
+bool filter_stops(int native, enum sys_abi abi);
 
 /* Register helpers for the argument registers of an ABI. */
 void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t v);

@@ -1,15 +1,13 @@
 /* The event loop: one wait for the next stop (wait.c), then the stop's handler. */
 #include <asm/unistd.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sched.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 
-#include "accessors/mem.h"
 #include "common/util.h"
 #include "hooks/observe.h"
 #include "log/log.h"
@@ -33,6 +31,8 @@ void tracer_exit_with_root(void)
 {
 	exit_with_root = true;
 }
+/* The program's first process sits in a group-stop (SIGSTOP, ^Z). */
+static volatile sig_atomic_t root_group_stopped;
 /* The program proper has started (its first exec); before, the child runs jvisor's code. */
 static bool root_started;
 
@@ -107,18 +107,6 @@ static bool reap_gone(struct thread *t)
 	return true;
 }
 
-/* Does clone3's struct clone_args at addr ask for CLONE_UNTRACED (a child the
- * supervisor would not trace)? An unreadable struct is left to the kernel. */
-static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
-{
-	uint64_t flags = 0;
-	struct jv_error e;
-	if (mem_read(t->tid, abi == SYS_ABI_I386 ? (uint32_t)addr : addr, &flags, sizeof(flags),
-		     &e) != sizeof(flags))
-		return false;
-	return (flags & CLONE_UNTRACED) != 0;
-}
-
 /* The sandbox policy (src/sandbox/policy.c): true when it denied the call. */
 static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const uint64_t *raw,
 			bool foreign)
@@ -156,7 +144,6 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 		}
 	}
 	skip_syscall(t, -err);
-	t->guard_clone = false;
 	t->at_entry_stop = false;
 	t->in_syscall = false;
 	resume(t, 0);
@@ -186,18 +173,15 @@ unsigned long tracer_seen(int nr)
 	return nr >= 0 && nr < SYS_NR_MAX ? seen[nr] : 0;
 }
 
+/* A seccomp stop. Its RET_DATA is never read: among filters with the same action
+ * the kernel reports the newest filter's data, and the program may install
+ * filters of its own (returning jvisor's values). What the stop means is
+ * decided from the syscall (ABI, number, arguments) and jvisor's own state. */
 static void on_seccomp_stop(struct thread *t)
 {
 	struct __ptrace_syscall_info si;
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0 ||
 	    si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
-		resume(t, 0);
-		return;
-	}
-	if (si.seccomp.ret_data != JV_TRACE_DATA && si.seccomp.ret_data != JV_POLICY_DATA &&
-	    si.seccomp.ret_data != JV_ABI_DATA) {
-		/* A RET_TRACE of the program's own filter: behave as if untraced. */
-		skip_syscall(t, -ENOSYS);
 		resume(t, 0);
 		return;
 	}
@@ -210,6 +194,14 @@ static void on_seccomp_stop(struct thread *t)
 		nr &= ~__X32_SYSCALL_BIT;
 	}
 	int native = sys_to_native(abi, nr);
+	if (native >= 0 && native < SYS_NR_MAX && !filter_stops(native, abi)) {
+		/* No filter of jvisor stops this call: the program's own filter
+		 * asked for RET_TRACE. Without a tracer the kernel fails it with
+		 * ENOSYS; so does jvisor, which has no interest in it. */
+		skip_syscall(t, -ENOSYS);
+		resume(t, 0);
+		return;
+	}
 	if (!root_started && native == __NR_execve && notify_pending_adopt() &&
 	    notify_adopt(t->tid) < 0) {
 		/* Its notify-mode calls would fail with ENOSYS, hooks unrun. */
@@ -232,30 +224,16 @@ static void on_seccomp_stop(struct thread *t)
 		return;
 	}
 	seen[native]++; /* for the control socket's stats */
-	bool foreign = si.seccomp.ret_data == JV_ABI_DATA;
+	bool foreign = abi != SYS_ABI_X86_64;
 	if ((foreign || policy_watches(native)) &&
 	    policy_stop(t, native, abi, si.seccomp.args, foreign))
 		return;
-	if (si.seccomp.ret_data == JV_POLICY_DATA) {
-		resume(t, 0); /* allowed by the policy, and neither hooked nor logged */
-		return;
-	}
 	if (t->pass_sysno == native) {
 		t->pass_sysno = -1;
 		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed ||
-				t->log_call || t->obs_call || t->guard_clone;
+				t->log_call || t->obs_call;
 		resume(t, 0);
 		return;
-	}
-	t->guard_clone = false;
-	if (native == __NR_clone3) {
-		if (clone3_untraced(t, si.seccomp.args[0], abi)) {
-			skip_syscall(t, -EPERM);
-			resume(t, 0);
-			return;
-		}
-		t->guard_clone = true;
-		t->last_child = 0;
 	}
 	struct hook_event *ev = &t->ev;
 	ev->pid = t->tgid;
@@ -285,6 +263,13 @@ static void on_seccomp_stop(struct thread *t)
 		hooks_run(ev, &v);
 	if (reap_gone(t) || (hooks_generation() != gen && grow_in_hook(t)))
 		return;
+	if (native == __NR_clone3 && !v.skip) {
+		/* clone3 never runs (filter.c): its flags are in memory that
+		 * another thread can change after any check. libc falls back to
+		 * clone, whose flags the filter sees in a register. */
+		v.skip = v.result_set = true;
+		v.raw = -ENOSYS;
+	}
 	if (t->log_call)
 		t->log_call = log_sys_hooked(t->log, ev, &v);
 	if (v.skip) {
@@ -299,7 +284,6 @@ static void on_seccomp_stop(struct thread *t)
 		if (t->at_entry_stop && tracer_skip_at_entry(t, v.raw, &e) < 0 && reap_gone(t))
 			return;
 		skip_syscall(t, v.raw);
-		t->guard_clone = false;
 		t->at_entry_stop = false;
 		t->in_syscall = false;
 		resume(t, 0);
@@ -317,8 +301,8 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	/* Changed arguments are put back at the exit stop: the kernel preserves
 	 * the argument registers, and compiled code may rely on it. */
-	t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call ||
-			t->obs_call || t->guard_clone;
+	t->in_syscall =
+	    hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->obs_call;
 	resume(t, 0);
 }
 
@@ -340,18 +324,6 @@ static void on_syscall_exit(struct thread *t)
 		return;
 	}
 	int64_t rv = si.exit.rval;
-	if (t->guard_clone) {
-		t->guard_clone = false;
-		if (rv > 0 && t->last_child == 0) {
-			/* The child was created untraced (its flags changed after the
-			 * check at entry): it must not run outside the supervisor. */
-			kill((pid_t)rv, SIGKILL);
-			jv_warn("killed pid %d: created untraced by clone3 (CLONE_UNTRACED)",
-				(int)rv);
-			rv = -EPERM;
-			set_result(t, rv);
-		}
-	}
 	if (is_restart(rv)) {
 		/* Interrupted by a signal; if the kernel restarts it, the program
 		 * makes it again with its own arguments and the hooks see a new call. */
@@ -401,9 +373,6 @@ static void on_event(struct thread *t, int event, int sig)
 	case PTRACE_EVENT_VFORK:
 		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) == 0 && !thread_get((pid_t)msg))
 			thread_add((pid_t)msg);
-		/* A child was reported, so it is traced (it may be gone before the
-		 * call returns; its pid may also differ in another pid namespace). */
-		t->last_child = (pid_t)msg;
 		if (log_active && msg)
 			tlog_clone(t, event, (pid_t)msg);
 		break;
@@ -430,8 +399,10 @@ static void on_event(struct thread *t, int event, int sig)
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 			/* Group-stop: stay stopped until SIGCONT, as natively. */
 			ptrace(PTRACE_LISTEN, t->tid, 0, 0);
-			if (t->tid == tracer_root_pid)
+			if (t->tid == tracer_root_pid) {
+				root_group_stopped = 1;
 				sandbox_program_stopped(); /* --isolate: ^Z stops jvisor too */
+			}
 			return;
 		}
 		if (tracer_grow_pending && tracer_grow_at_stop(t))
@@ -456,6 +427,8 @@ static void handle(pid_t tid, int status)
 	}
 	if (!WIFSTOPPED(status))
 		return;
+	if (tid == tracer_root_pid)
+		root_group_stopped = 0; /* it runs again (a group-stop sets it again) */
 	if (!t)
 		t = thread_add(tid);
 	int sig = WSTOPSIG(status);
@@ -477,16 +450,69 @@ static void handle(pid_t tid, int status)
 	}
 }
 
+/* The mask of line "key" (SigBlk:, ...) of /proc/PID/status text; async-signal-safe. */
+static uint64_t status_mask(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	for (const char *p = text; *p; p++) {
+		if ((p == text || p[-1] == '\n') && !strncmp(p, key, klen)) {
+			uint64_t m = 0;
+			for (p += klen; *p == '\t' || *p == ' '; p++)
+				;
+			for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+				m = m << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+			return m;
+		}
+	}
+	return 0;
+}
+
+/* Would sig (whose default action ends the process) end the stopped process
+ * pid now, as the kernel does for a process nobody traces? Not when the
+ * program catches, ignores or blocks it. Async-signal-safe. */
+static bool ends_stopped(pid_t pid, int sig)
+{
+	char path[40], text[4096];
+	const char *fmt = "/proc/";
+	size_t n = 0;
+	for (; fmt[n]; n++)
+		path[n] = fmt[n];
+	char digits[12];
+	int nd = 0;
+	for (unsigned v = (unsigned)pid; v || !nd; v /= 10)
+		digits[nd++] = (char)('0' + v % 10);
+	while (nd)
+		path[n++] = digits[--nd];
+	memcpy(path + n, "/status", 8);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	text[len] = 0;
+	uint64_t bit = 1ull << (sig - 1);
+	return !((status_mask(text, "SigBlk:") | status_mask(text, "SigIgn:") |
+		  status_mask(text, "SigCgt:")) &
+		 bit);
+}
+
 /* Signals sent to jvisor by someone (kill, not the terminal) go to the program. */
 static void forward_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int saved = errno;
 	pid_t root = tracer_root_pid;
-	if (sig != SIGUSR1 && sig != SIGUSR2)
+	if (sig != SIGUSR1 && sig != SIGUSR2 && sig != SIGCONT)
 		log_interrupted = sig; /* a blocked log socket gives up soon */
-	if (root > 0 && (si->si_code <= 0 || getpgid(root) != getpgrp()))
+	if (root > 0 && (si->si_code <= 0 || getpgid(root) != getpgrp())) {
 		kill(root, sig);
+		/* A traced process stays stopped with the signal pending where an
+		 * untraced one dies at once: let it go on to take the signal. */
+		if (sig != SIGCONT && root_group_stopped && ends_stopped(root, sig))
+			kill(root, SIGCONT);
+	}
 	errno = saved;
 }
 
@@ -494,7 +520,7 @@ static void install_forwarding(void)
 {
 	/* SIGUSR1 is free: the engine suspends its threads with a signal of its own
 	 * (js_init). A signal left out here kills jvisor, or worse, reaches the engine. */
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
 	struct sigaction sa = {0};
 	sa.sa_sigaction = forward_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
