@@ -2,6 +2,10 @@
 # test; `make asan` builds the AddressSanitizer+UBSan variant in build-asan/.
 CC ?= cc
 BUILD ?= build
+# The release version (jvisor --version, the man pages). The commit is asked
+# from git at build time; from a tarball (no .git of its own): "unknown", or
+# COMMIT=... on the make command line.
+VERSION := 0.1.0
 PKGS := javascriptcoregtk-4.1 libseccomp jansson libmicrohttpd libbpf
 ASM_INCLUDE ?= /usr/include/x86_64-linux-gnu/asm
 
@@ -11,11 +15,15 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wnull-dereference -Wimplicit-fallthrough -Wno-unused-parameter \
 	-Wno-format-truncation
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# pkg-config runs when a recipe first needs its answer, not when the Makefile is read:
+# `make deps demo` installs the packages before anything is compiled, so the flags must
+# be looked up after `deps` has run (each is computed once, on first use, then kept).
+lazy = $(eval $1 := $$(shell $2))$($1)
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS = $(call lazy,PKG_LIBS,pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(BUILD)/gen
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -I$(BUILD)/gen
 LDLIBS += $(PKG_LIBS) -lm
 
 ifeq ($(SAN),1)
@@ -23,9 +31,11 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-SRCS := $(sort $(filter-out %.bpf.c,$(wildcard src/*/*.c)))
+# src/runc/ is jvisor-runc's own binary (no JavaScriptCore): not part of jvisor.
+RUNC_SRCS := $(sort $(wildcard src/runc/*.c))
+SRCS := $(filter-out $(RUNC_SRCS) %.bpf.c,$(sort $(wildcard src/*/*.c)))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
-DEPS := $(OBJS:.o=.d)
+DEPS := $(OBJS:.o=.d) $(RUNC_SRCS:%.c=$(BUILD)/obj/%.d)
 
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
@@ -38,7 +48,7 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all helpers unit bench test asan test-asan check demo format format-check clean deps check-deps
 
-all: $(BUILD)/jvisor helpers
+all: $(BUILD)/jvisor $(BUILD)/jvisor-runc helpers man
 
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "missing build dependencies; run: make deps" >&2; exit 1; }
@@ -68,6 +78,20 @@ $(BUILD)/gen/jvisor.bpf.o: src/bpf/jvisor.bpf.c src/bpf/event.h src/syscalls/rol
 $(BUILD)/gen/jvisor.skel.h: $(BUILD)/gen/jvisor.bpf.o
 	$(BPFTOOL) gen skeleton $< name jvisor_bpf > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/src/bpf/backend.o: $(BUILD)/gen/jvisor.skel.h
+# version.h: rewritten only when the version or the commit changed (FORCE asks
+# git every time; the compare keeps the object up to date otherwise). A git that
+# cannot answer (sudo make install in a user's checkout: "dubious ownership")
+# keeps the commit of the build.
+GIT_COMMIT = $(shell [ "$$(git -C . rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	git -C . describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+COMMIT ?= $(GIT_COMMIT)
+.PHONY: FORCE
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define JV_VERSION "%s"\n#define JV_COMMIT "%s"\n' '$(VERSION)' '$(COMMIT)' > $@.tmp
+	@if cmp -s $@.tmp $@ || { [ '$(COMMIT)' = unknown ] && grep -qs '"$(VERSION)"' $@; }; \
+		then rm $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/obj/src/cli/version.o: $(BUILD)/gen/version.h
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
 	@mkdir -p $(@D)
@@ -76,6 +100,21 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/gen/syscall_names.inc | check-deps
 
 $(BUILD)/jvisor: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+# jvisor-runc: the OCI runtime wrapper (docs/containers.md); jansson and the
+# house style's util/error only.
+RUNC_OBJS := $(RUNC_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/src/common/util.o \
+	$(BUILD)/obj/src/common/error.o
+$(BUILD)/jvisor-runc: $(RUNC_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(RUNC_OBJS) $(shell pkg-config --libs jansson)
+
+# The self-contained bundle a container mounts read-only: jvisor, every shared
+# library it needs (ldd) and the ELF loader, started as
+# DIR/ld.so --library-path DIR/lib DIR/jvisor (docs/containers.md).
+BUNDLE ?= $(BUILD)/bundle
+.PHONY: bundle
+bundle: $(BUILD)/jvisor $(BUILD)/jvisor-runc
+	sh tools/make-bundle.sh $(BUILD)/jvisor $(BUNDLE)
 
 # Test helpers: the programs the tests trace. A name ending in -static is
 # linked statically with musl-gcc.
@@ -103,6 +142,11 @@ $(BUILD)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(@D)
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
+# observe-rate feeds jvisor's own observer queue: linked with its objects.
+$(BUILD)/bench/observe-rate: bench/observe-rate.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
 bench: $(BUILD)/jvisor $(BENCHES)
 
 # Tests use Debian's python3 (with python3-pytest), whatever python3 is first in PATH.
@@ -114,7 +158,7 @@ test: all unit
 # libFuzzer target of the control protocol's request parser (clang): `make fuzz`
 # runs it for FUZZ_TIME seconds on a copy of tests/fuzz/corpus-proto.
 FUZZ_TIME ?= 20
-FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Isrc $(shell pkg-config --cflags jansson 2>/dev/null)
 $(BUILD)/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c src/control/proto.c src/control/proto.h \
 		src/common/util.c
@@ -163,13 +207,48 @@ format-check:
 # Debian 12 packages needed to build and test (run as root).
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
 	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
-	libclang-rt-14-dev bc curl iproute2 procps chromium \
+	libclang-rt-14-dev bc curl iproute2 procps chromium groff-base man-db \
+	podman runc containerd uidmap catatonit \
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 # Node.js and npm only run the browser test. Debian's npm conflicts with a
 # nodejs that bundles npm (NodeSource's), so they are installed only if missing.
 deps:
 	apt-get update && apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 	command -v npm >/dev/null || apt-get install -y --no-install-recommends nodejs npm
+
+# Man pages (man/, roff): the version filled in at build time.
+MAN_SRCS := $(sort $(wildcard man/*.[1-8]))
+MANS := $(MAN_SRCS:man/%=$(BUILD)/man/%)
+$(BUILD)/man/%: man/% Makefile
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/g' $< > $@.tmp && mv $@.tmp $@
+.PHONY: man
+man: $(MANS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binaries, the man pages, and
+# the documentation and examples in share/doc/jvisor. make uninstall removes
+# exactly those files (the directories that hold other packages' files stay).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/jvisor
+DOC_FILES := README.md HACKING.md $(sort $(wildcard docs/*.md docs/*.png))
+EXAMPLE_FILES := $(sort $(filter-out %/__pycache__,$(wildcard examples/*.md examples/*.sh examples/*/*)))
+INSTALLED_MANS = $(foreach m,$(MAN_SRCS:man/%=%),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(m))
+.PHONY: install uninstall
+install: $(BUILD)/jvisor $(BUILD)/jvisor-runc $(MANS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(BUILD)/jvisor $(BUILD)/jvisor-runc $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do f=$${m##*/}; d=$(DESTDIR)$(MANDIR)/man$${f##*.}; \
+		install -d $$d && install -m 644 $$m $$d/$$f || exit 1; done
+	for f in $(DOC_FILES) $(EXAMPLE_FILES); do \
+		install -D -m $$([ -x $$f ] && echo 755 || echo 644) $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; \
+	done
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/jvisor $(DESTDIR)$(BINDIR)/jvisor-runc $(addprefix $(DESTDIR),$(INSTALLED_MANS))
+	cd $(DESTDIR)$(DOCDIR) 2>/dev/null && rm -f $(DOC_FILES) $(EXAMPLE_FILES); \
+	for d in $$(printf '%s\n' $(filter-out ./,$(sort $(dir $(DOC_FILES) $(EXAMPLE_FILES)))) | sort -r); do \
+		rmdir $(DESTDIR)$(DOCDIR)/$$d 2>/dev/null; done; rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null; true
 
 clean:
 	rm -rf build build-asan

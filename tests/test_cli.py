@@ -1,5 +1,6 @@
 """The command line: help, version, usage errors and exit statuses, `jvisor check`
 and `jvisor syscalls` (DESIGN.md section 5, docs/errors.md)."""
+import json
 import re
 import signal
 import subprocess
@@ -51,11 +52,23 @@ def test_subcommand_help(cmd):
     assert p.stdout.startswith(f"Usage: jvisor {cmd}")
 
 
-@pytest.mark.parametrize("args", [["--version"], ["-V"], ["run", "--version"]])
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["version"], ["run", "--version"]])
 def test_version(args):
+    # "jvisor VERSION (commit C)": VERSION is the Makefile's, C what git said at build time
+    # (make test rebuilds version.h when the commit changes), "unknown" outside git.
     p = jvisor(*args)
     assert p.returncode == 0
-    assert re.fullmatch(r"jvisor \d+\.\d+\.\d+\n", p.stdout), p.stdout
+    m = re.fullmatch(r"jvisor (\d+\.\d+\.\d+) \(commit ([0-9a-f]{7,}(?:-dirty)?|unknown)\)\n",
+                     p.stdout)
+    assert m, p.stdout
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text()
+    assert re.search(rf"^VERSION := {re.escape(m[1])}$", makefile, re.M)
+    # The commit is one of this repository's (the binary may predate the last one).
+    root = Path(__file__).parent.parent
+    if (root / ".git").exists() and m[2] != "unknown":
+        c = subprocess.run(["git", "-C", str(root), "cat-file", "-t", m[2].removesuffix("-dirty")],
+                           capture_output=True, text=True)
+        assert c.stdout == "commit\n", (m[2], c.stderr)
 
 
 # ---------------------------------------------------------------- usage errors
@@ -287,3 +300,118 @@ def test_syscalls_names_match_hook_registration(tmp_path):
     p = jvisor("check", str(f))
     assert p.returncode == 0, p.stderr
     assert len(p.stdout.splitlines()) == len(picks) == 4
+
+
+# ---------------------------------------------------------------- options after operands
+# view, check, ctl and syscalls take their options before or after their operands,
+# as GNU tools do; run stops at the program (the rest is the program's).
+
+
+def test_view_options_after_the_log(tmp_path):
+    from test_web import Server, make_log
+    log = tmp_path / "l.jsonl"
+    facts = make_log(log, 50)
+    # --web after the log: the viewer listens beyond loopback (the default is 127.0.0.1),
+    # so the option was taken, and serves that log.
+    s = Server(["view", str(log), "--web", "0.0.0.0:0"])
+    try:
+        assert "0.0.0.0" in s.base and "beyond loopback" in "".join(s.err)
+        s.base = s.base.replace("0.0.0.0", "127.0.0.1")
+        st, j = s.get("/api/stats", token=s.token)
+        assert st == 200 and j["records"] == facts["n"]
+    finally:
+        s.close()
+
+
+def test_view_double_dash_and_operand_count(tmp_path):
+    from test_web import Server, make_log
+    log = tmp_path / "-dash.jsonl"  # after --, a name beginning with '-' is the log
+    facts = make_log(log, 20)
+    s = Server(["view", "--web=127.0.0.1:0", "--", str(log.name)], cwd=tmp_path)
+    try:
+        assert s.get("/api/stats", token=s.token)[1]["records"] == facts["n"]
+    finally:
+        s.close()
+    p = jvisor("view", str(log), "--web", "127.0.0.1:0", str(log))
+    assert p.returncode == 2 and "expected one log file" in p.stderr
+    p = jvisor("view", str(log), "--frob")
+    assert p.returncode == 2 and "--frob" in p.stderr
+    p = jvisor("view", str(log), "--help")
+    assert p.returncode == 0 and p.stdout.startswith("Usage: jvisor view")
+
+
+def test_check_options_after_files(tmp_path):
+    a = js(tmp_path, "a.js", 'accessors.AddHookBefore("getppid", () => {});\n')
+    b = js(tmp_path, "b.js", 'accessors.AddHookAfter("getuid", () => {});\n')
+    d = js(tmp_path, "-d.js", 'accessors.AddHookBefore("getpid", () => {});\n')
+    p = jvisor("check", str(a), "-s", str(b), "--hooks", str(a), "--", d.name, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "before-hook on getppid" in p.stdout and "after-hook on getuid" in p.stdout
+    assert "before-hook on getpid" in p.stdout
+    p = jvisor("check", str(a), "--help")
+    assert p.returncode == 0 and p.stdout.startswith("Usage: jvisor check")
+    p = jvisor("check", str(a), "--frob")
+    assert p.returncode == 2 and "--frob" in p.stderr and "before-hook" not in p.stdout
+
+
+def test_syscalls_options_after_the_query():
+    p = jvisor("syscalls", "openat", "--help")
+    assert p.returncode == 0 and p.stdout.startswith("Usage: jvisor syscalls")
+    p = jvisor("syscalls", "--", "--help")
+    assert p.returncode == 1 and "unknown syscall '--help'" in p.stderr
+    p = jvisor("syscalls", "openat", "read")
+    assert p.returncode == 2 and "at most one" in p.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["-s", "{hooks}", "{probe}", "write-stdout", "--foo -s x"],
+    ["-s", "{hooks}", "--", "{probe}", "write-stdout", "--foo -s x"],
+    ["--hooks={hooks}", "{probe}", "write-stdout", "--foo -s x", "--isolate"],
+])
+def test_run_stops_at_the_program(tmp_path, args):
+    # Everything after PROGRAM is the program's: --foo, -s and --isolate are not
+    # jvisor's (--isolate would give the program a new pid namespace).
+    hooks = js(tmp_path, "h.js", 'accessors.AddHookBefore("getppid", () => ({ret: 7, errno: 0}));\n')
+    argv = [a.format(hooks=hooks, probe=helper("hook_probe")) for a in args]
+    p = jvisor("run", *argv)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "--foo -s x"
+
+
+def test_ctl_options_anywhere_and_dash_arguments(tmp_path):
+    from test_control import Sandbox
+    s = Sandbox(["--", helper("ctl_spin"), "2"], tmp_path)
+    try:
+        def ctl(*args):
+            return subprocess.run([JVISOR, "ctl", *args], capture_output=True, text=True,
+                                  timeout=30)
+        # Options after ADDR and after the command, with a separate or an attached value.
+        for args in (["--json", s.addr, "hooks"], [s.addr, "hooks", "--json"],
+                     [s.addr, "--timeout", "20", "hooks", "--json"],
+                     [s.addr, "hooks", "--timeout=20", "--json"]):
+            r = ctl(*args)
+            assert r.returncode == 0, (args, r.stderr)
+            assert json.loads(r.stdout)["type"] == "ok", args
+        r = ctl(s.addr, "hooks", "--timeout", "0")
+        assert r.returncode == 2 and "--timeout" in r.stderr
+        r = ctl(s.addr, "hooks", "--timeout")
+        assert r.returncode == 2 and "requires an argument" in r.stderr
+        # A command's own arguments may begin with '-': a negative nice value.
+        pid = json.loads(ctl(s.addr, "ps", "--json").stdout)["payload"][0]["pid"]
+        r = ctl(s.addr, "nice", str(pid), "-3")
+        assert r.returncode == 0, r.stderr
+        assert "nice -3" in ctl(s.addr, "nice", str(pid)).stdout
+        # JavaScript beginning with '-', and after -- even an option's spelling.
+        r = ctl(s.addr, "eval", "-1", "--json")
+        assert r.returncode == 0 and json.loads(r.stdout)["type"] == "ok", r.stderr
+        r = ctl(s.addr, "eval", "--", "--json")  # JavaScript: decrement a variable 'json'
+        assert r.returncode == 1 and "json" in r.stderr and r.stdout == "", r.stderr
+        # Before ADDR, an unknown option is an error; after the command it is an operand.
+        r = ctl("--frob", s.addr, "hooks")
+        assert r.returncode == 2 and "--frob" in r.stderr
+        r = ctl(s.addr, "hooks", "--frob")
+        assert r.returncode == 2 and "wrong arguments: hooks" in r.stderr
+        r = ctl(s.addr, "hooks", "--help")
+        assert r.returncode == 0 and r.stdout.startswith("Usage: jvisor ctl")
+    finally:
+        s.close()

@@ -270,9 +270,12 @@ def test_hook_failure_from_config_and_override(tmp_path):
     assert p.returncode == 0 and r["ret"] == r["real"]
 
 
+# The time limit counts the hook thread's CPU time: on a loaded machine a 400 ms busy
+# wait may get less than 100 ms of CPU, so it waits 2 s (at least 100 ms of CPU even
+# with a quarter of a core, and well under the 5 s limit of the override).
 BUSY = """
 accessors.AddHookBefore(110, function () {
-  const end = Date.now() + 400;
+  const end = Date.now() + 2000;
   while (Date.now() < end) {}
   return {ret: 7, errno: 0};
 });

@@ -89,7 +89,8 @@ def start(sandboxes, tmp_path, args, **kw):
 def connect(s):
     if s.addr.startswith("unix:"):
         c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        c.connect(s.path)
+        # "@NAME": an abstract socket (the default).
+        c.connect("\0" + s.path[1:] if s.path.startswith("@") else s.path)
     else:
         host, port = s.addr[4:].rsplit(":", 1)
         c = socket.create_connection((host, int(port)))
@@ -344,14 +345,21 @@ def test_runtime_socket_config_key(sandboxes, tmp_path):
         s.wait(10)
 
 
-def test_default_socket_is_private_and_removed(sandboxes, tmp_path):
+def test_default_socket_is_abstract_and_removed(sandboxes, tmp_path):
     s = start(sandboxes, tmp_path, ["--", "sleep", "30"])
-    p = Path(s.path)
-    assert stat.S_IMODE(p.parent.stat().st_mode) == 0o700
+    assert re.fullmatch(r"@jvisor-ctl\.\d+\.[0-9a-f]{16}", s.path), s.path
+    assert s.path in Path("/proc/net/unix").read_text()
+    s.close()
+    assert s.path not in Path("/proc/net/unix").read_text()
+
+
+def test_path_socket_is_private_and_removed(sandboxes, tmp_path):
+    p = tmp_path / "c.sock"
+    s = start(sandboxes, tmp_path, ["--", "sleep", "30"], control=f"unix:{p}")
     assert stat.S_IMODE(p.stat().st_mode) == 0o600
     assert stat.S_ISSOCK(p.stat().st_mode)
     s.close()
-    assert not p.exists() and not p.parent.exists()
+    assert not p.exists()
 
 
 def sandboxed_client(connect):
@@ -517,8 +525,8 @@ def test_vfork_parent_gets_the_filter_when_it_can(sandboxes, tmp_path):
 
 
 def test_sandboxed_process_is_refused_over_tcp(tmp_path):
-    """Even without a token, a process of the sandbox cannot use the TCP socket
-    (its end of the connection is looked up in /proc/net/tcp)."""
+    """Even without a token, a process of the sandbox cannot use the TCP socket:
+    Landlock refuses its connect() (tests/test_escape_control.py has the races)."""
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
@@ -527,9 +535,7 @@ def test_sandboxed_process_is_refused_over_tcp(tmp_path):
     r = subprocess.run([JVISOR, "run", "--control", f"tcp:127.0.0.1:{port}",
                         "--control-no-token", "--", PYTHON, "-c", code],
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    a = json.loads(r.stdout)
-    assert a["type"] == "error" and "sandbox" in a["message"], a
+    assert r.returncode != 0 and "PermissionError" in r.stderr, r.stdout + r.stderr
 
 
 def test_stats_count_stops_and_hook_calls(sandboxes, tmp_path):

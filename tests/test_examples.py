@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import subprocess
+import textwrap
 import time
 
 import pytest
@@ -377,3 +378,85 @@ def test_no_network_curl_cannot_connect(web_server):
     assert r.returncode == 7, r.stdout + r.stderr  # curl: couldn't connect
     assert "socket(AF_INET, ...) denied with EACCES (notify)" in r.stderr
     assert requested(log) == ["/original"]  # only the native request arrived
+
+
+# ---------------------------------------------------------------- audit-opens
+
+AUDIT_HOOKS = EXAMPLES / "audit-opens" / "hooks.js"
+
+
+def test_audit_opens_demo():
+    r = run_demo("audit-opens")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "OK:" in r.stdout and "observe-ptrace" in r.stdout
+
+
+def test_audit_opens_counts_every_open_of_every_thread(tmp_path):
+    """Python opens a watched file from 4 threads, 25 times each: 100 records."""
+    (tmp_path / "settings.js").write_text(
+        'var AUDIT = {paths: ["%s"], prefixes: []};\n' % (tmp_path / "secret"))
+    (tmp_path / "secret").write_text("x")
+    prog = textwrap.dedent(f"""
+        import threading
+        def opener():
+            for _ in range(25):
+                open({str(tmp_path / "secret")!r}).close()
+            open({str(tmp_path / "other")!r}, "w").close()
+        ts = [threading.Thread(target=opener) for _ in range(4)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        """)
+    log = tmp_path / "log.jsonl"
+    r = jvisor_run(["-o", str(log), "-e", "none", "-s", str(tmp_path / "settings.js"),
+                    "-s", str(AUDIT_HOOKS), "--", PYTHON, "-c", prog], timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(l) for l in log.read_text().splitlines()]
+    audits = [x["value"] for x in recs if x["type"] == "log"]
+    assert len(audits) == 100 and {a["path"] for a in audits} == {str(tmp_path / "secret")}
+    assert len({a["tid"] for a in audits}) == 4 and all(a["ret"] >= 0 for a in audits)
+    summary = [x["text"] for x in recs if x["type"] == "print"]
+    assert summary == [f"audit: 100 sensitive opens: {tmp_path / 'secret'} x100"]
+
+
+# ---------------------------------------------------------------- latency-histogram
+
+def test_latency_histogram_demo():
+    r = run_demo("latency-histogram")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "OK:" in r.stdout
+    assert re.search(r"read: \d+ calls, avg [\d.]+ us", r.stdout)
+
+
+def test_latency_histogram_buckets_add_up(tmp_path):
+    hooks = EXAMPLES / "latency-histogram" / "hooks.js"
+    (tmp_path / "settings.js").write_text(
+        'var LATENCY = {syscalls: ["clock_nanosleep", "getppid"]};\n')
+    # coreutils' sleep sleeps for a relative time: each call lasts >= 20 ms
+    prog = "for i in 1 2 3 4 5; do sleep 0.02; done; " \
+        f"{PYTHON} -c 'import os; [os.getppid() for _ in range(7)]'"
+    log = tmp_path / "log.jsonl"
+    r = jvisor_run(["-o", str(log), "-e", "getppid,clock_nanosleep", "-s",
+                    str(tmp_path / "settings.js"), "-s", str(hooks), "--", "/bin/sh", "-c", prog],
+                   timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(l) for l in log.read_text().splitlines()]
+    logged = {n: len([x for x in recs if x["type"] == "syscall" and x["name"] == n])
+              for n in ("getppid", "clock_nanosleep")}
+    hist, name = {}, None
+    for line in (x["text"] for x in recs if x["type"] == "print"):
+        m = re.match(r"^(\w+): (\d+) calls, avg ([\d.]+) us$", line)
+        if m:
+            name = m.group(1)
+            hist[name] = {"calls": int(m.group(2)), "avg": float(m.group(3)), "buckets": {}}
+            continue
+        m = re.match(r"^\s+(\S+)\s+(\d+) \|@+$", line)
+        if m and name:
+            hist[name]["buckets"][m.group(1)] = int(m.group(2))
+    # python's 7 getppid calls, and the shell's own (dash reads $PPID at start)
+    assert logged["getppid"] >= 7 and logged["clock_nanosleep"] == 5, logged
+    n = logged["getppid"]
+    assert hist["getppid"]["calls"] == n and sum(hist["getppid"]["buckets"].values()) == n
+    sleep = hist["clock_nanosleep"]
+    assert sleep["calls"] == 5 and sum(sleep["buckets"].values()) == 5
+    # 20 ms sleeps land in the 16384-32768 us bucket or above
+    assert sleep["avg"] >= 20000 and all(int(b.split("-")[0]) >= 16384 for b in sleep["buckets"])

@@ -145,7 +145,7 @@ def test_unfiltered_hook_or_log_traps_every_call(tmp_path):
     ("{args: {0: {mask: 3}}}", "needs a value"),
     ("{args: {0: 'x'}}", "must be a Number, a BigInt"),
     ("{argz: {}}", "unknown key 'argz'"),
-    ("{mode: 'fast'}", 'must be "ptrace" or "notify"'),
+    ("{mode: 'fast'}", 'must be "ptrace", "notify" or "observe"'),
 ])
 def test_bad_filters_throw_at_registration(tmp_path, opts, msg):
     p = run(tmp_path, f"""

@@ -120,7 +120,7 @@ def test_bad_notify_registrations(tmp_path):
         accessors.AddHookBefore("getppid", () => {}, {mode: "fast"});
         """, fast("g:1"))
     assert p.returncode != 0
-    assert 'options.mode must be "ptrace" or "notify"' in p.stderr
+    assert 'options.mode must be "ptrace", "notify" or "observe"' in p.stderr
 
 
 def test_hook_that_throws_or_loops(tmp_path):
@@ -313,7 +313,7 @@ def test_config_file_mode(tmp_path):
     assert tagged(p.stderr, "A") == ["notify 7"]
     r = results(p.stdout)
     assert r[0] == -1 and r[1] > 1, r
-    for mode, phase, msg in [("fast", "before", 'callbacks[0].mode must be "ptrace" or "notify"'),
+    for mode, phase, msg in [("fast", "before", 'callbacks[0].mode must be "ptrace", "notify" or "observe"'),
                              ("notify", "after", "notify mode has no after-hooks")]:
         cfg.write_text(json.dumps({"callbacks": [
             {"sysno": "getppid", "type": phase, "mode": mode, "source": "(function () {})"}]}))

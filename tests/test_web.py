@@ -19,9 +19,9 @@ URL_RE = re.compile(r"web viewer at (http://[^/ ]+)/[#?]token=([0-9a-f]+)")
 class Server:
     """A jvisor process serving the viewer; its stderr is collected."""
 
-    def __init__(self, args, stdout=subprocess.DEVNULL):
+    def __init__(self, args, stdout=subprocess.DEVNULL, **popen_kw):
         self.proc = subprocess.Popen([JVISOR] + args, stdout=stdout, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, **popen_kw)
         self.err = []
         self.out = []
         found = threading.Event()

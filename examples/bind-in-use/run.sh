@@ -3,7 +3,7 @@
 # bind its port and exits with "Address already in use", although the port is
 # free. Exits 0 when that is what happened, 1 otherwise.
 #
-# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor)
+# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor, else jvisor in PATH)
 set -u
 . "$(dirname "$0")/../common.sh" # here, jvisor, python
 

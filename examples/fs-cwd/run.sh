@@ -4,7 +4,7 @@
 # real directory. Exits 0 when that is what happened, 1 otherwise.
 #
 # usage: run.sh [PATH/TO/jvisor [FAKE_CWD]]
-#   default jvisor: the repo's build/jvisor; default FAKE_CWD: /anydir
+#   default jvisor: the repo's build/jvisor, else jvisor in PATH; default FAKE_CWD: /anydir
 set -u
 . "$(dirname "$0")/../common.sh" # here, jvisor, python
 fake=${2:-/anydir}

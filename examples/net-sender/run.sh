@@ -4,7 +4,7 @@
 # so the server logs "GET /rewritten" and the client prints that file.
 # Exits 0 when that is what happened, 1 otherwise.
 #
-# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor)
+# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor, else jvisor in PATH)
 # The client is curl when installed, else a few lines of python3; set
 # CLIENT=curl or CLIENT=python to choose.
 set -u

@@ -3,7 +3,7 @@
 # (AF_UNIX) sockets but cannot create IPv4 or IPv6 sockets; the hook runs in
 # notify mode. Exits 0 when that is what happened, 1 otherwise.
 #
-# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor)
+# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor, else jvisor in PATH)
 set -u
 . "$(dirname "$0")/../common.sh" # here, jvisor, python
 

@@ -4,7 +4,7 @@
 # no sockets (policy.json) and no new namespaces (the default policy). Exits 0 when that
 # is what happened, 1 otherwise.
 #
-# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor)
+# usage: run.sh [PATH/TO/jvisor]      (default: the repo's build/jvisor, else jvisor in PATH)
 set -u
 . "$(dirname "$0")/../common.sh" # here, jvisor, python
 echo "== sandbox demo"

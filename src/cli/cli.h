@@ -8,7 +8,6 @@
 #include "hooks/hooks.h"
 #include "sandbox/sandbox.h"
 
-#define JV_VERSION "0.1.0"
 #define EXIT_USAGE 2
 
 /* A seed config callback: {sysno, entry-point, source, type}. */
@@ -42,6 +41,8 @@ struct run_log_options {
 	int backend;	    /* --log-backend: -1 unset, enum log_backend (src/bpf/backend.h) */
 	int full;	    /* --log-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
 	int summary;	    /* --summary: -1 unset, 0, 1 */
+	char *container_id; /* --container-id ID: "container" in every record */
+	char *labels;	    /* --label K=V...: the members of "labels", JSON-encoded */
 };
 
 /* The control socket's settings (controlopts.c); unset: NULL, -1. */
@@ -75,6 +76,9 @@ struct run_options {
 	struct run_web_options web;	    /* --web... (webopts.c) */
 };
 
+/* "jvisor VERSION (commit COMMIT)" on stdout (version.c). */
+void print_version(void);
+
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
@@ -97,7 +101,9 @@ enum {
 	OPT_TRACE_ARGS,
 	OPT_LOG_BACKEND,
 	OPT_LOG_FULL,
-	OPT_SUMMARY
+	OPT_SUMMARY,
+	OPT_CONTAINER_ID,
+	OPT_LABEL
 };
 #define LOG_LONGOPTS                                                                    \
 	{"log", required_argument, NULL, 'o'}, {"trace", required_argument, NULL, 'e'}, \
@@ -106,11 +112,13 @@ enum {
 	    {"log-socket-full", required_argument, NULL, OPT_LOG_SOCKET_FULL},          \
 	    {"log-socket-buffer", required_argument, NULL, OPT_LOG_SOCKET_BUFFER},      \
 	    {"string-limit", required_argument, NULL, OPT_STRING_LIMIT},                \
+	    {"trace-args", required_argument, NULL, OPT_TRACE_ARGS},                    \
 	    {"log-backend", required_argument, NULL, OPT_LOG_BACKEND},                  \
 	    {"log-full", required_argument, NULL, OPT_LOG_FULL},                        \
 	    {"summary", no_argument, NULL, OPT_SUMMARY},                                \
+	    {"container-id", required_argument, NULL, OPT_CONTAINER_ID},                \
 	{                                                                               \
-		"trace-args", required_argument, NULL, OPT_TRACE_ARGS                   \
+		"label", required_argument, NULL, OPT_LABEL                             \
 	}
 #define LOG_USAGE                                                                                 \
 	"  -o, --log FILE             write events as JSON lines to FILE ('-' = stdout)\n"        \
@@ -133,7 +141,9 @@ enum {
 	"      --log-full block|drop  BPF's ring buffer is full: the program waits (block,\n"     \
 	"                             default) or records are dropped and counted\n"              \
 	"      --summary              count calls, errors and time per syscall: a table\n"        \
-	"                             on stderr at exit (and a summary record in the log)\n"
+	"                             on stderr at exit (and a summary record in the log)\n"      \
+	"      --container-id ID      add \"container\":ID to every JSON record\n"                \
+	"      --label KEY=VALUE      add KEY to every JSON record's \"labels\" (repeatable)\n"
 int log_option(struct run_log_options *o, int opt, const char *arg);
 /* Start the BPF backend as --log-backend says (after tracer_spawn: pid is the
  * program); auto falls back to ptrace with a note on stderr. */
@@ -154,9 +164,10 @@ enum { OPT_CONTROL = 320, OPT_CONTROL_NO_TOKEN };
 	{                                                                   \
 		"control-no-token", no_argument, NULL, OPT_CONTROL_NO_TOKEN \
 	}
-#define CONTROL_USAGE                                                                          \
-	"      --control ADDR         control socket (jvisor ctl): unix:PATH, unix (a fresh\n" \
-	"                             private directory), tcp:127.0.0.1:PORT (token file)\n"   \
+#define CONTROL_USAGE                                                                        \
+	"      --control ADDR         control socket (jvisor ctl): unix (a fresh abstract\n" \
+	"                             socket), unix:@NAME, unix:PATH, tcp:127.0.0.1:PORT\n"  \
+	"                             (token file)\n"                                        \
 	"      --control-no-token     tcp: accept requests without the token (seed clients)\n"
 int control_option(struct run_control_options *o, int opt, const char *arg);
 int control_config_key(const char *path, const char *key, struct json_t *v,

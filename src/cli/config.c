@@ -76,10 +76,12 @@ static int load_callbacks(const char *path, json_t *arr, struct run_options *o, 
 				const char *m = json_string_value(v);
 				if (m && !strcmp(m, "notify"))
 					c.mode = HOOK_MODE_NOTIFY;
+				else if (m && !strcmp(m, "observe"))
+					c.mode = HOOK_MODE_OBSERVE;
 				else if (!m || strcmp(m, "ptrace"))
 					return jv_err(e, 0,
-						      "%s: callbacks[%zu].mode must be \"ptrace\" "
-						      "or \"notify\"",
+						      "%s: callbacks[%zu].mode must be \"ptrace\", "
+						      "\"notify\" or \"observe\"",
 						      path, i);
 			} else if (!strcmp(key, "source") || !strcmp(key, "entry-point")) {
 				if (!json_is_string(v))

@@ -12,8 +12,8 @@ int control_option(struct run_control_options *o, int opt, const char *arg)
 	case OPT_CONTROL:
 		if (arg[0] == '-') {
 			fprintf(stderr,
-				"jvisor run: --control needs an address: unix (a fresh private "
-				"socket), unix:PATH or tcp:127.0.0.1:PORT\n");
+				"jvisor run: --control needs an address: unix (a fresh abstract "
+				"socket), unix:@NAME, unix:PATH or tcp:127.0.0.1:PORT\n");
 			return -1;
 		}
 		free(o->addr);

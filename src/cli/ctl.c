@@ -16,9 +16,10 @@ char *control_token_file(const char *host, int port, struct jv_error *e);
 
 static void usage(FILE *f)
 {
-	fputs("Usage: jvisor ctl [--json] [--token-file FILE] ADDR COMMAND [ARGS]\n"
+	fputs("Usage: jvisor ctl [options] ADDR COMMAND [ARGS]\n"
 	      "Talk to a sandbox started with `jvisor run --control ADDR`.\n"
-	      "ADDR is unix:PATH (or a path) or tcp:127.0.0.1:PORT (its token file is read).\n\n"
+	      "ADDR is unix:PATH (or a path), unix:@NAME (abstract) or tcp:127.0.0.1:PORT (its\n"
+	      "token file is read).\n\n"
 	      "Commands:\n"
 	      "  load FILE.js                 run a script in the sandbox (it may add hooks)\n"
 	      "  eval SOURCE                  the same with the source given inline\n"
@@ -35,10 +36,13 @@ static void usage(FILE *f)
 	      "  events [--all]               follow the event log (run -o FILE) until the\n"
 	      "                               sandbox ends; --all: from its first record\n"
 	      "  send JSON                    send a raw request\n\n"
-	      "Options:\n"
+	      "Options go before ADDR or anywhere after it, spelled out in full; other\n"
+	      "arguments after ADDR are the command's, even when they begin with '-'\n"
+	      "(nice PID -5); after --, everything is (eval -- --json).\n"
 	      "  --json                       print the answer as JSON\n"
 	      "  --token-file FILE            the TCP token file (default: the one jvisor wrote)\n"
-	      "  --timeout SECONDS            give up waiting for the answer (default 30)\n",
+	      "  --timeout SECONDS            give up waiting for the answer (default 30)\n"
+	      "  -h, --help                   this help\n",
 	      f);
 }
 
@@ -75,14 +79,14 @@ static int connect_addr(const char *addr, const char *token_file, char **token, 
 		return fd;
 	}
 	const char *path = !strncmp(addr, "unix:", 5) ? addr + 5 : addr;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
+	struct sockaddr_un sa;
+	int salen = jv_unix_addr(&sa, path); /* "@NAME": an abstract socket */
+	if (salen < 0)
 		return jv_err(e, ENAMETOOLONG, "%s", path);
-	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return jv_err(e, errno, "socket");
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (connect(fd, (struct sockaddr *)&sa, (socklen_t)salen) < 0) {
 		int err = errno;
 		close(fd);
 		return jv_err(e, err, "cannot connect to %s", path);
@@ -257,9 +261,10 @@ static void print_human(const char *cmd, json_t *a)
 			const char *ep = json_string_value(json_object_get(it, "entry-point"));
 			const char *mode = json_string_value(json_object_get(it, "mode"));
 			char type[32];
-			snprintf(type, sizeof(type), "%s%s",
-				 json_string_value(json_object_get(it, "type")),
-				 mode && !strcmp(mode, "notify") ? "/notify" : "");
+			bool other = mode && (!strcmp(mode, "notify") || !strcmp(mode, "observe"));
+			snprintf(type, sizeof(type), "%s%s%s",
+				 json_string_value(json_object_get(it, "type")), other ? "/" : "",
+				 other ? mode : "");
 			printf("%-4lld %-16s %-13s %s%s%s  calls=%lld\n",
 			       json_integer_value(json_object_get(it, "id")),
 			       json_string_value(json_object_get(it, "name")), type,
@@ -306,53 +311,108 @@ static void print_human(const char *cmd, json_t *a)
 	}
 }
 
+struct ctl_options {
+	bool as_json;
+	const char *token_file;
+	long timeout_s;
+};
+
+static const struct option ctl_longopts[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"token-file", required_argument, NULL, 't'},
+    {"timeout", required_argument, NULL, 'T'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option: 0, 1 after printing the help, or -1 after a usage error. */
+static int ctl_option(struct ctl_options *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'j':
+		o->as_json = true;
+		return 0;
+	case 't':
+		o->token_file = arg;
+		return 0;
+	case 'T':
+		if (!parse_long(arg, &o->timeout_s, 10) || o->timeout_s < 1) {
+			fprintf(stderr, "jvisor ctl: --timeout: '%s' is not a number of seconds\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	case 'h':
+		usage(stdout);
+		return 1;
+	default:
+		fputs("Try 'jvisor ctl --help'.\n", stderr);
+		return -1;
+	}
+}
+
+/* argv[*i], after ADDR: the code of one of ctl's own options spelled out in
+ * full (--json, --token-file FILE or =FILE, --timeout S or =S, --help, -h),
+ * with its argument in *arg (*i moved past it); 0 for anything else, which
+ * is an operand (a command's arguments may begin with '-': nice PID -5,
+ * kill -PGID, unhook --all); '?' when the option's argument is missing. */
+static int late_option(int argc, char **argv, int *i, const char **arg)
+{
+	const char *a = argv[*i];
+	*arg = NULL;
+	if (!strcmp(a, "-h"))
+		return 'h';
+	if (strncmp(a, "--", 2))
+		return 0;
+	for (const struct option *lo = ctl_longopts; lo->name; lo++) {
+		size_t len = strlen(lo->name);
+		if (strncmp(a + 2, lo->name, len))
+			continue;
+		const char *rest = a + 2 + len;
+		if (!*rest && lo->has_arg == no_argument)
+			return lo->val;
+		if (lo->has_arg == no_argument)
+			continue;
+		if (*rest == '=') {
+			*arg = rest + 1;
+			return lo->val;
+		}
+		if (*rest)
+			continue;
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "jvisor ctl: option '%s' requires an argument\n", a);
+			return '?';
+		}
+		*arg = argv[++*i];
+		return lo->val;
+	}
+	return 0;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"token-file", required_argument, NULL, 't'},
-	    {"timeout", required_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	bool as_json = false;
-	const char *token_file = NULL;
-	long timeout_s = 30;
-	int c;
+	struct ctl_options o = {.timeout_s = 30};
+	int c, st;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			as_json = true;
-			break;
-		case 't':
-			token_file = optarg;
-			break;
-		case 'T':
-			if (!parse_long(optarg, &timeout_s, 10) || timeout_s < 1) {
-				fprintf(stderr,
-					"jvisor ctl: --timeout: '%s' is not a number of seconds\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fputs("Try 'jvisor ctl --help'.\n", stderr);
-			return EXIT_USAGE;
-		}
-	}
-	/* Options after ADDR or COMMAND too (a PID like -9 is not one). */
+	/* Before ADDR: every option, as getopt knows them. */
+	while ((c = getopt_long(argc, argv, "+h", ctl_longopts, NULL)) != -1)
+		if ((st = ctl_option(&o, c, optarg)) != 0)
+			return st > 0 ? 0 : EXIT_USAGE;
+	/* After ADDR: ctl's own options in full, until "--" (late_option). */
+	bool options = strcmp(argv[optind - 1], "--") != 0;
 	int k = optind;
 	for (int i = optind; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			as_json = true;
-		else if (!strcmp(argv[i], "--token-file") && i + 1 < argc)
-			token_file = argv[++i];
-		else
-			argv[k++] = argv[i];
+		const char *arg;
+		if (options && !strcmp(argv[i], "--")) {
+			options = false;
+			continue;
+		}
+		if (options && (c = late_option(argc, argv, &i, &arg)) != 0) {
+			if ((st = ctl_option(&o, c, arg)) != 0)
+				return st > 0 ? 0 : EXIT_USAGE;
+			continue;
+		}
+		argv[k++] = argv[i];
 	}
 	argc = k;
 	if (argc - optind < 2) {
@@ -366,7 +426,7 @@ int cmd_ctl(int argc, char **argv)
 		return EXIT_USAGE;
 	struct jv_error e;
 	_cleanup_free_ char *token = NULL;
-	_cleanup_close_ int fd = connect_addr(addr, token_file, &token, &e);
+	_cleanup_close_ int fd = connect_addr(addr, o.token_file, &token, &e);
 	if (fd < 0) {
 		jv_err_print(&e);
 		return EXIT_USAGE;
@@ -383,14 +443,14 @@ int cmd_ctl(int argc, char **argv)
 	/* One answer line. */
 	size_t len = 0, cap = 65536;
 	_cleanup_free_ char *buf = xmalloc(cap);
-	uint64_t deadline = jv_now_ns() + (uint64_t)timeout_s * 1000000000ull;
+	uint64_t deadline = jv_now_ns() + (uint64_t)o.timeout_s * 1000000000ull;
 	for (;;) {
 		if (memchr(buf, '\n', len))
 			break;
 		struct pollfd pfd = {fd, POLLIN, 0};
 		uint64_t now = jv_now_ns();
 		if (now >= deadline) {
-			fprintf(stderr, "jvisor ctl: no answer within %ld s\n", timeout_s);
+			fprintf(stderr, "jvisor ctl: no answer within %ld s\n", o.timeout_s);
 			return 1;
 		}
 		int pr = poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1);
@@ -435,7 +495,7 @@ int cmd_ctl(int argc, char **argv)
 		}
 		return 0;
 	}
-	if (as_json) {
+	if (o.as_json) {
 		char *s = json_dumps(a, JSON_COMPACT);
 		puts(s ? s : "null");
 		free(s);

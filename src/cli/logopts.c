@@ -49,10 +49,51 @@ static int check_trace(const char *set, struct jv_error *e)
 	return sys_set_parse(set, &s, e);
 }
 
+/* A JSON string (jansson escapes it) appended to *out after prefix; -1 when
+ * s is not valid UTF-8. */
+static int append_json_str(char **out, const char *prefix, const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	if (!j)
+		return -1;
+	_cleanup_free_ char *enc = json_dumps(j, JSON_ENCODE_ANY);
+	json_decref(j);
+	char *joined = xasprintf("%s%s%s", *out ? *out : "", prefix, enc ? enc : "\"\"");
+	free(*out);
+	*out = joined;
+	return 0;
+}
+
+/* --label KEY=VALUE: KEY non-empty, both valid UTF-8. */
+static int add_label(struct run_log_options *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	_cleanup_free_ char *add = NULL;
+	if (!eq || eq == arg || append_json_str(&add, "", arg, (size_t)(eq - arg)) < 0 ||
+	    append_json_str(&add, ":", eq + 1, strlen(eq + 1)) < 0) {
+		fprintf(stderr, "jvisor run: --label '%s': expected KEY=VALUE (UTF-8)\n", arg);
+		return -1;
+	}
+	char *joined = xasprintf("%s%s%s", o->labels ? o->labels : "", o->labels ? "," : "", add);
+	free(o->labels);
+	o->labels = joined;
+	return 0;
+}
+
 int log_option(struct run_log_options *o, int opt, const char *arg)
 {
 	struct jv_error e;
 	switch (opt) {
+	case OPT_CONTAINER_ID:
+		free(o->container_id);
+		o->container_id = NULL;
+		if (!*arg || append_json_str(&o->container_id, "", arg, strlen(arg)) < 0) {
+			fprintf(stderr, "jvisor run: --container-id: an empty or non-UTF-8 id\n");
+			return -1;
+		}
+		return 0;
+	case OPT_LABEL:
+		return add_label(o, arg);
 	case 'o':
 		free(o->path);
 		o->path = xstrdup(arg);
@@ -246,6 +287,14 @@ void log_options_merge(struct run_log_options *o, const struct run_log_options *
 		o->full = cli->full;
 	if (cli->summary >= 0)
 		o->summary = cli->summary;
+	if (cli->container_id) {
+		free(o->container_id);
+		o->container_id = xstrdup(cli->container_id);
+	}
+	if (cli->labels) {
+		free(o->labels);
+		o->labels = xstrdup(cli->labels);
+	}
 }
 
 int log_options_backend(const struct run_log_options *o, int pid, struct jv_error *e)
@@ -285,6 +334,13 @@ int log_options_open(const struct run_log_options *o, struct jv_error *e)
 	    .string_limit = (size_t)o->string_limit,
 	    .summary = o->summary > 0,
 	};
+	_cleanup_free_ char *tags = NULL;
+	if (o->container_id || o->labels)
+		tags = xasprintf("%s%s%s%s%s", o->container_id ? ",\"container\":" : "",
+				 o->container_id ? o->container_id : "",
+				 o->labels ? ",\"labels\":{" : "", o->labels ? o->labels : "",
+				 o->labels ? "}" : "");
+	lo.tags = tags;
 	if (o->trace && sys_set_parse(o->trace, &lo.trace, e) < 0)
 		return jv_err_prefix(e, "-e %s", o->trace);
 	struct hook_filter args;
@@ -302,6 +358,8 @@ void log_options_free(struct run_log_options *o)
 	free(o->trace);
 	free(o->trace_args);
 	free(o->socket);
+	free(o->container_id);
+	free(o->labels);
 	memset(o, 0, sizeof(*o));
 	o->format = o->socket_full = o->backend = o->full = o->summary = -1;
 }

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sandbox/policy.h"
 
 static void usage(FILE *f)
 {
@@ -9,13 +10,14 @@ static void usage(FILE *f)
 	      "and lets JavaScript hooks change what happens.\n\n"
 	      "Commands:\n"
 	      "  run [options] -- PROGRAM [ARGS...]   run a program under the supervisor\n"
-	      "  check FILE.js...                     validate hook scripts without running "
+	      "  check [-s] FILE.js...                validate hook scripts without running "
 	      "anything\n"
 	      "  syscalls [NAME|NUMBER]               list the syscall table, or show one row\n"
-	      "  ctl ADDR COMMAND [ARGS]              talk to a running sandbox (--control)\n"
-	      "  view [--web ADDR] LOG.jsonl          browse a saved log in the web viewer\n\n"
-	      "  jvisor COMMAND --help                help on one command\n"
-	      "  jvisor --version\n",
+	      "  ctl [options] ADDR COMMAND [ARGS]    talk to a running sandbox (--control)\n"
+	      "  view [--web ADDR] LOG.jsonl          browse a saved log in the web viewer\n"
+	      "  version                              print the version and the commit\n\n"
+	      "  jvisor COMMAND --help                help on one command (man jvisor-COMMAND)\n"
+	      "  jvisor -V, --version                 print the version and the commit\n",
 	      f);
 }
 
@@ -30,27 +32,28 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-		printf("jvisor %s\n", JV_VERSION);
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		print_version();
 		return 0;
 	}
-	if (!strcmp(cmd, "run")) {
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+	    {"run", cmd_run},	{"check", cmd_check},	    {"ctl", cmd_ctl},
+	    {"view", cmd_view}, {"syscalls", cmd_syscalls},
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		if (cmds[i].fn == cmd_run)
+			policy_hide_environment(); /* before anything reads it */
 		/* getopt names argv[0] in its messages: "jvisor run: unrecognized option". */
-		static char run_name[] = "jvisor run";
-		argv[1] = run_name;
-		return cmd_run(argc - 1, argv + 1);
+		static char name[32];
+		snprintf(name, sizeof(name), "jvisor %s", cmd);
+		argv[1] = name;
+		return cmds[i].fn(argc - 1, argv + 1);
 	}
-	if (!strcmp(cmd, "check"))
-		return cmd_check(argc - 1, argv + 1);
-	if (!strcmp(cmd, "ctl"))
-		return cmd_ctl(argc - 1, argv + 1);
-	if (!strcmp(cmd, "view")) {
-		static char view_name[] = "jvisor view";
-		argv[1] = view_name;
-		return cmd_view(argc - 1, argv + 1);
-	}
-	if (!strcmp(cmd, "syscalls"))
-		return cmd_syscalls(argc - 1, argv + 1);
 	fprintf(stderr, "jvisor: unknown command '%s' (see jvisor --help)\n", cmd);
 	return EXIT_USAGE;
 }

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sys/prctl.h>
 
 #include "bpf/backend.h"
 #include "cli/cli.h"
 #include "control/control.h"
+#include "hooks/observe.h"
 #include "js/js.h"
 #include "log/log.h"
 #include "tracer/grow.h"
@@ -24,12 +26,18 @@ static void usage(FILE *f)
 	    "  -c, --config FILE.json     configuration file (keys mirror the long options)\n"
 	    "      --hook-timeout MS      time limit of one hook call (default 1000)\n"
 	    "      --hook-failure POLICY  open: a failed hook lets the syscall proceed (default);\n"
-	    "                             closed: the syscall fails with EPERM\n" LOG_USAGE
-		CONTROL_USAGE WEB_USAGE SANDBOX_USAGE "  -h, --help                 this help\n"
+	    "                             closed: the syscall fails with EPERM\n"
+	    "      --container            run as a container's PID 1 (jvisor-runc sets it):\n"
+	    "                             end with the program, reap orphans, "
+	    "non-dumpable\n" LOG_USAGE CONTROL_USAGE WEB_USAGE SANDBOX_USAGE
+	    "  -h, --help                 this help\n"
 	    "  -V, --version              print the version\n\n"
 	    "Environment:\n"
 	    "  JVISOR_SPIN_US=N           poll for the next stop up to N us before sleeping\n"
-	    "                             (default 50, adaptive; 0: sleep at once)\n",
+	    "                             (default 50, adaptive; 0: sleep at once)\n"
+	    "  JVISOR_OBSERVE_QUEUE=N[,drop]  calls queued for observe-mode hooks (default\n"
+	    "                             4096); when full the program waits, or with ,drop\n"
+	    "                             the call is counted as dropped\n",
 	    f);
 }
 
@@ -75,6 +83,21 @@ static void add_hook_file(struct run_options *o, const char *path)
 	o->hook_files[o->n_hook_files++] = xstrdup(path);
 }
 
+/* --container (docs/containers.md): jvisor is the container's PID 1. It ends
+ * when the program ends, with its status (what is left is killed: EXITKILL, and
+ * the kernel ends the PID namespace with its init); it reaps the orphans the
+ * kernel hands it (the loop waits for any child); signals from the engine are
+ * forwarded (src/tracer/loop.c). Non-dumpable: the program, same uid, can
+ * neither ptrace it nor read its memory. The program was forked and seized
+ * before: it is not affected (and exec makes it dumpable again anyway). */
+static int container_mode(struct jv_error *e)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return jv_err(e, errno, "prctl(PR_SET_DUMPABLE)");
+	tracer_exit_with_root();
+	return 0;
+}
+
 /* Load the engine, the hooks of the config and the scripts. */
 static int load_hooks(const struct run_options *o, struct jv_error *e)
 {
@@ -99,12 +122,13 @@ static int load_hooks(const struct run_options *o, struct jv_error *e)
 
 int cmd_run(int argc, char **argv)
 {
-	enum { OPT_TIMEOUT = 256, OPT_FAILURE };
+	enum { OPT_TIMEOUT = 256, OPT_FAILURE, OPT_CONTAINER };
 	static const struct option longopts[] = {
 	    {"hooks", required_argument, NULL, 's'},
 	    {"config", required_argument, NULL, 'c'},
 	    {"hook-timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"hook-failure", required_argument, NULL, OPT_FAILURE},
+	    {"container", no_argument, NULL, OPT_CONTAINER},
 	    LOG_LONGOPTS,
 	    CONTROL_LONGOPTS,
 	    WEB_LONGOPTS,
@@ -116,6 +140,7 @@ int cmd_run(int argc, char **argv)
 	struct run_options cli = {.fail_closed = -1};
 	__attribute__((cleanup(run_options_free))) struct run_options o = {.fail_closed = -1};
 	const char *config = NULL;
+	bool container = false;
 	int c;
 	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
 	cli.log.backend = cli.log.full = o.log.backend = o.log.full = -1;
@@ -138,6 +163,8 @@ int cmd_run(int argc, char **argv)
 		case OPT_LOG_BACKEND:
 		case OPT_LOG_FULL:
 		case OPT_SUMMARY:
+		case OPT_CONTAINER_ID:
+		case OPT_LABEL:
 			if (log_option(&cli.log, c, optarg) < 0) {
 				run_options_free(&cli);
 				return EXIT_USAGE;
@@ -165,6 +192,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'c':
 			config = optarg;
+			break;
+		case OPT_CONTAINER:
+			container = true;
 			break;
 		case OPT_TIMEOUT: {
 			long v = parse_timeout_ms(optarg);
@@ -195,7 +225,7 @@ int cmd_run(int argc, char **argv)
 			run_options_free(&cli);
 			return 0;
 		case 'V':
-			printf("jvisor %s\n", JV_VERSION);
+			print_version();
 			run_options_free(&cli);
 			return 0;
 		default:
@@ -223,6 +253,12 @@ int cmd_run(int argc, char **argv)
 	sandbox_options_merge(&o.sb, &cli.sb);
 	run_options_free(&cli);
 
+	if (container && o.sb.isolate == 1) {
+		fputs("jvisor run: --isolate cannot be used with --container (the container "
+		      "engine isolates)\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
 	char **prog = argv + optind;
 	if (!*prog)
 		prog = o.command;
@@ -247,6 +283,22 @@ int cmd_run(int argc, char **argv)
 		jv_err_print(&e);
 		return EXIT_USAGE;
 	}
+	/* Observe-mode hooks: their records show strings as the log does; the
+	 * queue's size and policy (JVISOR_OBSERVE_QUEUE=N[,drop], docs/hooks.md). */
+	tracer_observe_string_limit(o.log.string_limit > 0 ? (size_t)o.log.string_limit : 0);
+	const char *oq = getenv("JVISOR_OBSERVE_QUEUE");
+	if (oq && *oq) {
+		char *end = NULL;
+		unsigned long n = strtoul(oq, &end, 10);
+		bool drop = end && !strcmp(end, ",drop");
+		if (!end || (*end && !drop) || n == 0 || n > (1ul << 24)) {
+			jv_warn("JVISOR_OBSERVE_QUEUE: '%s' is not N or N,drop (N 1..16777216)",
+				oq);
+			log_close();
+			return EXIT_USAGE;
+		}
+		observe_set_queue(n, drop);
+	}
 	/* The control socket too: a bad address stops us before anything runs. */
 	o.control.log_path = o.log.path;
 	if (control_options_open(&o.control, o.timeout_ms, o.fail_closed, &e) < 0) {
@@ -255,7 +307,9 @@ int cmd_run(int argc, char **argv)
 		log_close();
 		return EXIT_USAGE;
 	}
-	o.sb.log_path = o.log.path; /* hidden from the program under --isolate */
+	o.sb.log_path = o.log.path;		/* hidden from the program under --isolate */
+	o.sb.control_port = control_tcp_port(); /* out of the program's reach */
+	o.sb.control_abstract = control_is_abstract();
 	if (sandbox_prepare(&o.sb, &e) < 0) {
 		jv_err_print(&e);
 		control_stop();
@@ -277,6 +331,14 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_ev_spawn(tracer_root(), prog, bpfl_backend_name());
+	if (container && container_mode(&e) < 0) {
+		bpfl_stop();
+		tracer_abort();
+		jv_err_print(&e);
+		control_stop();
+		log_close();
+		return 1;
+	}
 	if (load_hooks(&o, &e) < 0 || tracer_release(&e) < 0) {
 		bpfl_stop();
 		tracer_abort();
@@ -298,6 +360,7 @@ int cmd_run(int argc, char **argv)
 	tracer_grow_init();
 	int status = tracer_run();
 	bpfl_stop();
+	observe_close(); /* the last observers, their drops reported */
 	log_flush();
 	web_set_ended();
 	control_stop();

@@ -32,14 +32,30 @@ static void print_row(const struct sys_info *si, bool verbose)
 
 int cmd_syscalls(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		puts("Usage: jvisor syscalls [NAME|NUMBER|SET]\n"
-		     "List the x86_64 syscall table (number, name, classes), show one row with\n"
-		     "its argument roles, or list a set as -e takes it (e.g. %file, !%desc).");
-		return 0;
+	const char *q = NULL;
+	int nq = 0;
+	/* -h anywhere before --; anything else (-5 too) is the query. */
+	for (int i = 1, options = 1; i < argc; i++) {
+		if (options && !strcmp(argv[i], "--")) {
+			options = 0;
+		} else if (options && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
+			puts("Usage: jvisor syscalls [NAME|NUMBER|SET]\n"
+			     "List the x86_64 syscall table (number, name, classes), show one\n"
+			     "row with its argument roles, or list a set as -e takes it (e.g.\n"
+			     "%file, !%desc).\n\n"
+			     "Options:\n"
+			     "  -h, --help   this help");
+			return 0;
+		} else {
+			q = argv[i];
+			nq++;
+		}
 	}
-	if (argc > 1) {
-		const char *q = argv[1];
+	if (nq > 1) {
+		fputs("jvisor syscalls: expected at most one NAME, NUMBER or SET\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (q) {
 		char *end;
 		long nr = strtol(q, &end, 10);
 		if (*end || end == q)

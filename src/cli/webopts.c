@@ -136,7 +136,7 @@ static void view_usage(FILE *f)
 	fputs("Usage: jvisor view [--web ADDR] LOG.jsonl\n"
 	      "Browse a JSON-lines event log (jvisor run -o) in the web viewer until\n"
 	      "SIGINT or SIGTERM. The address (with its token) is printed on stderr.\n\n"
-	      "Options:\n"
+	      "Options (before or after LOG.jsonl):\n"
 	      "      --web ADDR   listen on HOST:PORT, [V6]:PORT or PORT (default\n"
 	      "                   127.0.0.1:0: any free port on loopback)\n"
 	      "  -h, --help       this help\n",
@@ -150,11 +150,16 @@ int cmd_view(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *addr = "127.0.0.1:0";
-	int c;
+	const char *addr = "127.0.0.1:0", *log = NULL;
+	int c, n = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	/* "-": options anywhere; the operands come back as option 1. */
+	while ((c = getopt_long(argc, argv, "-h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 1:
+			log = optarg;
+			n++;
+			break;
 		case 'w':
 			addr = optarg;
 			break;
@@ -166,7 +171,9 @@ int cmd_view(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
+	for (; optind < argc; optind++, n++) /* after -- */
+		log = argv[optind];
+	if (n != 1) {
 		fputs("jvisor view: expected one log file (jvisor view [--web ADDR] LOG.jsonl)\n",
 		      stderr);
 		return EXIT_USAGE;
@@ -178,7 +185,7 @@ int cmd_view(int argc, char **argv)
 	sigaddset(&s, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);
 	struct jv_error e;
-	struct web_options wo = {.addr = addr, .log_path = argv[optind]};
+	struct web_options wo = {.addr = addr, .log_path = log};
 	if (web_start(&wo, &e) < 0) {
 		jv_err_print(&e);
 		return EXIT_USAGE;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 
 static void oom(void)
@@ -122,4 +124,18 @@ uint64_t jv_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int jv_unix_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	size_t n = strlen(path);
+	if (n >= sizeof(sa->sun_path))
+		return -1;
+	memcpy(sa->sun_path, path, n);
+	if (path[0] != '@')
+		return (int)sizeof(*sa);
+	sa->sun_path[0] = 0; /* abstract: the name's bytes exactly, no NUL */
+	return (int)(offsetof(struct sockaddr_un, sun_path) + n);
 }

@@ -69,3 +69,8 @@ uint64_t jv_now_ns(void);
 long jv_parse_long(const char *s, long min, long max);
 /* Compare a secret (a token) in time that does not depend on where it differs. */
 bool jv_secret_eq(const char *given, const char *secret);
+
+struct sockaddr_un;
+/* Fill a unix socket address for PATH, or for the abstract socket NAME when
+ * given "@NAME"; the address length, or -1 when it does not fit. */
+int jv_unix_addr(struct sockaddr_un *sa, const char *path);

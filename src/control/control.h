@@ -11,7 +11,8 @@
 #include "common/error.h"
 
 struct control_options {
-	const char *addr;     /* "unix:PATH", "tcp:127.0.0.1:PORT"; NULL: a fresh unix socket */
+	const char
+	    *addr; /* "unix:PATH", "unix:@NAME", "tcp:127.0.0.1:PORT"; NULL: a fresh abstract one */
 	bool no_token;	      /* tcp: let clients in without the token (the seed's client) */
 	unsigned timeout_ms;  /* the hook time limit, reported by `config` */
 	int fail_closed;      /* the hook failure policy at start */
@@ -22,10 +23,15 @@ struct control_options {
  * that a bad address stops jvisor before anything runs (the fds are
  * close-on-exec). */
 int control_open(const struct control_options *o, struct jv_error *e);
+/* After control_open(): the TCP port of the control socket (0: not TCP), and
+ * whether it is an abstract unix socket; the sandbox keeps the program from
+ * both (src/sandbox/confine.c). */
+int control_tcp_port(void);
+bool control_is_abstract(void);
 /* Start serving; call on the tracer's thread after tracer_release() (no
  * thread may exist at the fork). The address (and the token file) is printed
  * on stderr once tracer_run() runs. Does nothing without control_open(). */
 int control_start(struct jv_error *e);
 /* Stop the server (the program has ended, or setup failed): pending requests
- * are answered with an error, the socket and its directory are removed. */
+ * are answered with an error, the socket file (and token file) are removed. */
 void control_stop(void);

@@ -12,6 +12,7 @@
 #include "bpf/backend.h"
 #include "control/internal.h"
 #include "control/proto.h"
+#include "hooks/observe.h"
 #include "js/js.h"
 #include "log/log.h"
 #include "tracer/grow.h"
@@ -102,9 +103,8 @@ static json_t *hook_list(void)
 				json_object_set_new(o, "sysno", json_integer(nr));
 				json_object_set_new(o, "name", proto_str(sys_name(nr)));
 				json_object_set_new(o, "type", json_string(phase_name(ph)));
-				json_object_set_new(
-				    o, "mode",
-				    json_string(h->mode == HOOK_MODE_NOTIFY ? "notify" : "ptrace"));
+				json_object_set_new(o, "mode",
+						    json_string(hook_mode_name(h->mode)));
 				json_object_set_new(o, "source", proto_str(h->where));
 				json_object_set_new(o, "entry-point", proto_str(fname));
 				json_object_set_new(o, "calls", json_integer((json_int_t)h->calls));
@@ -424,6 +424,14 @@ static json_t *do_stats(void)
 	unsigned long held = 0;
 	json_object_set_new(pl, "bpf_events_lost", json_integer((json_int_t)bpfl_lost(&held)));
 	json_object_set_new(pl, "bpf_holds", json_integer((json_int_t)held));
+	struct observe_stats os;
+	observe_stats(&os);
+	json_t *ob = json_object();
+	json_object_set_new(ob, "delivered", json_integer((json_int_t)os.delivered));
+	json_object_set_new(ob, "dropped", json_integer((json_int_t)os.dropped));
+	json_object_set_new(ob, "held", json_integer((json_int_t)os.held));
+	json_object_set_new(ob, "max_queued", json_integer((json_int_t)os.max_queued));
+	json_object_set_new(pl, "observed", ob);
 	json_object_set_new(pl, "hooks", json_integer(hooks_count()));
 	json_object_set_new(pl, "hook_calls", json_integer((json_int_t)calls));
 	json_object_set_new(pl, "hook_errors", json_integer((json_int_t)hooks_failures()));

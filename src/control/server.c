@@ -19,6 +19,10 @@
 #include <sys/un.h>
 #include <time.h>
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5; newer than Debian 12's headers */
+#endif
+
 #include "common/error.h"
 #include "control/internal.h"
 #include "control/proto.h"
@@ -56,9 +60,10 @@ static int listen_fd = -1;
 static int wake_pipe[2] = {-1, -1};
 static bool is_tcp;
 static char token[65];
-static char *dir_made;	 /* directory we created (removed at the end) */
-static char *sock_path;	 /* unix socket we bound */
-static char *token_path; /* token file we wrote */
+static int tcp_port;	   /* the TCP port we listen on, 0 for unix */
+static bool abstract_sock; /* an abstract unix socket (no file) */
+static char *sock_path;	   /* unix socket we bound */
+static char *token_path;   /* token file we wrote */
 static pid_t tracer_tid;
 
 /* The one request in flight between the server and the tracer. */
@@ -355,6 +360,35 @@ static bool sandbox_holds_socket(unsigned long inode)
 	return found;
 }
 
+/* Is the peer of a unix connection a process of this sandbox, or one we
+ * cannot vouch for? The kernel keeps the program off an abstract socket
+ * (src/sandbox/confine.c); this check is what a pathname socket has, and a
+ * second line for the abstract one. The connecting process is named by a
+ * pidfd (Linux 6.5), so that its pid cannot be reused under us; a process
+ * that has exited (a zombie is no longer traced) is refused. */
+static bool unix_peer_refused(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return true;
+	/* No file mode guards an abstract socket: only our user (or root). */
+	if (abstract_sock && cr.uid != geteuid() && cr.uid != 0)
+		return true;
+	int pidfd = -1;
+	len = sizeof(pidfd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
+		return errno != ENOPROTOOPT || traced_by_us(cr.pid); /* older kernels */
+	bool refused = traced_by_us(cr.pid);
+	/* Read after TracerPid: an exit is visible on the pidfd before the tracer
+	 * reaps the process (and TracerPid becomes 0). */
+	struct pollfd p = {pidfd, POLLIN, 0};
+	if (poll(&p, 1, 0) != 0)
+		refused = true;
+	close(pidfd);
+	return refused;
+}
+
 /* Is the peer of a connection a process of this sandbox? */
 static bool peer_in_sandbox(int fd)
 {
@@ -362,11 +396,7 @@ static bool peer_in_sandbox(int fd)
 		unsigned long inode = tcp_client_inode(fd);
 		return inode && sandbox_holds_socket(inode);
 	}
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
-		return true;
-	return traced_by_us(cr.pid);
+	return unix_peer_refused(fd);
 }
 
 static void close_client(struct client *c)
@@ -556,26 +586,42 @@ char *control_token_file(const char *host, int port, struct jv_error *e)
 	return d ? xasprintf("%s/control-%s-%d.token", d, host, port) : NULL;
 }
 
+/* PATH, or @NAME for an abstract socket (no file; Linux's own namespace). */
 static int open_unix(const char *path, struct jv_error *e)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(path) >= sizeof(sa.sun_path))
+	struct sockaddr_un sa;
+	int salen = jv_unix_addr(&sa, path);
+	if (salen < 0)
 		return jv_err(e, ENAMETOOLONG, "control socket path %s", path);
-	strcpy(sa.sun_path, path);
+	if (path[0] == '@' && !path[1])
+		return jv_err(e, EINVAL, "control socket %s: an abstract name after @", path);
+	abstract_sock = path[0] == '@';
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return jv_err(e, errno, "socket");
 	mode_t old = umask(0177);
-	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	int r = bind(fd, (struct sockaddr *)&sa, (socklen_t)salen);
 	int err = errno;
 	umask(old);
 	if (r < 0) {
 		close(fd);
 		return jv_err(e, err, "cannot bind the control socket %s", path);
 	}
-	sock_path = xstrdup(path);
-	chmod(path, 0600);
+	if (!abstract_sock) {
+		sock_path = xstrdup(path);
+		chmod(path, 0600);
+	}
 	return fd;
+}
+
+int control_tcp_port(void)
+{
+	return tcp_port;
+}
+
+bool control_is_abstract(void)
+{
+	return listen_fd >= 0 && abstract_sock;
 }
 
 static int parse_port(const char *s)
@@ -616,6 +662,7 @@ static int open_tcp(const char *hostport, struct jv_error *e)
 	getsockname(fd, (struct sockaddr *)&sa, &len);
 	port = ntohs(sa.sin_port);
 	control_addr_shown = xasprintf("tcp:%s:%d", host, port);
+	tcp_port = port;
 	if (control_opts.no_token)
 		return fd;
 	unsigned char rnd[32];
@@ -655,13 +702,10 @@ static void cleanup(void)
 		unlink(sock_path);
 	if (token_path)
 		unlink(token_path);
-	if (dir_made)
-		rmdir(dir_made);
 	free(sock_path);
 	free(token_path);
-	free(dir_made);
 	free(control_addr_shown);
-	sock_path = token_path = dir_made = control_addr_shown = NULL;
+	sock_path = token_path = control_addr_shown = NULL;
 }
 
 static int open_listener(const struct control_options *o, struct jv_error *e)
@@ -675,7 +719,7 @@ static int open_listener(const struct control_options *o, struct jv_error *e)
 	} else if (addr && strcmp(addr, "unix") && strcmp(addr, "unix:")) {
 		if (strncmp(addr, "unix:", 5) && strchr(addr, ':'))
 			return jv_err(e, EINVAL,
-				      "control address '%s': expected unix:PATH or "
+				      "control address '%s': expected unix:PATH, unix:@NAME or "
 				      "tcp:127.0.0.1:PORT",
 				      addr);
 		const char *path = !strncmp(addr, "unix:", 5) ? addr + 5 : addr;
@@ -683,21 +727,17 @@ static int open_listener(const struct control_options *o, struct jv_error *e)
 		if (fd >= 0)
 			control_addr_shown = xasprintf("unix:%s", path);
 	} else {
-		const char *base = getenv("TMPDIR");
-		if (!base || base[0] != '/')
-			base = "/tmp";
-		dir_made = xasprintf("%s/jvisor-ctl.XXXXXX", base);
-		if (!mkdtemp(dir_made)) {
-			jv_err(e, errno, "cannot create a directory for the control socket");
-			free(dir_made);
-			dir_made = NULL;
-			return -1;
-		}
-		chmod(dir_made, 0700);
-		_cleanup_free_ char *path = xasprintf("%s/control.sock", dir_made);
-		fd = open_unix(path, e);
+		/* A fresh abstract socket: the kernel keeps the program off it. */
+		unsigned char rnd[8];
+		if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return jv_err(e, errno, "getrandom");
+		char name[64];
+		int n = snprintf(name, sizeof(name), "@jvisor-ctl.%d.", (int)getpid());
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			n += snprintf(name + n, sizeof(name) - (size_t)n, "%02x", rnd[i]);
+		fd = open_unix(name, e);
 		if (fd >= 0)
-			control_addr_shown = xasprintf("unix:%s", path);
+			control_addr_shown = xasprintf("unix:%s", name);
 	}
 	if (fd < 0)
 		return -1;

@@ -7,6 +7,9 @@
 
 static struct hook *lists[SYS_NR_MAX][2];
 static bool notify_locked[SYS_NR_MAX];
+/* Hooks per (syscall, phase) that stop the program, and observers. */
+static unsigned stopping[SYS_NR_MAX][2], observing[SYS_NR_MAX][2];
+static unsigned call_depth;
 static const struct hook_engine_ops *engine;
 static bool fail_closed;
 static unsigned next_id = 1, count, generation;
@@ -19,6 +22,11 @@ struct reported {
 	struct reported *next;
 };
 static struct reported *reported;
+
+const char *hook_mode_name(enum hook_mode m)
+{
+	return m == HOOK_MODE_OBSERVE ? "observe" : m == HOOK_MODE_NOTIFY ? "notify" : "ptrace";
+}
 
 void hooks_set_engine(const struct hook_engine_ops *ops)
 {
@@ -38,7 +46,14 @@ int hooks_add(int sysno, enum hook_phase phase, enum hook_mode mode, void *fn, c
 		return jv_err(e, 0,
 			      "notify mode has no after-hooks: the result of a call is seen only "
 			      "at a ptrace stop (use mode \"ptrace\")");
-	if (mode != HOOK_MODE_NOTIFY && notify_locked[sysno]) {
+	if (mode == HOOK_MODE_OBSERVE && phase == HOOK_AFTER && notify_locked[sysno]) {
+		const char *name = sys_name(sysno);
+		return jv_err(e, 0,
+			      "%s is served by seccomp notification since the program started: "
+			      "its result is never seen, so only before-observers can be added",
+			      name ? name : "this syscall");
+	}
+	if (mode == HOOK_MODE_PTRACE && notify_locked[sysno]) {
 		const char *name = sys_name(sysno);
 		return jv_err(e, 0,
 			      "%s is served by seccomp notification since the program started: "
@@ -56,6 +71,10 @@ int hooks_add(int sysno, enum hook_phase phase, enum hook_mode mode, void *fn, c
 	while (*p)
 		p = &(*p)->next;
 	*p = h;
+	if (mode == HOOK_MODE_OBSERVE)
+		observing[sysno][phase]++;
+	else
+		stopping[sysno][phase]++;
 	count++;
 	generation++;
 	return (int)h->id;
@@ -81,6 +100,7 @@ int hooks_remove(int sysno, int phase)
 				continue;
 			struct hook *h = lists[nr][ph];
 			lists[nr][ph] = NULL;
+			stopping[nr][ph] = observing[nr][ph] = 0;
 			while (h) {
 				struct hook *next = h->next;
 				free_hook(h);
@@ -106,14 +126,42 @@ bool hooks_notify_only(int sysno)
 	if (sysno < 0 || sysno >= SYS_NR_MAX || lists[sysno][HOOK_AFTER])
 		return false;
 	for (struct hook *h = lists[sysno][HOOK_BEFORE]; h; h = h->next)
-		if (h->mode != HOOK_MODE_NOTIFY)
+		if (h->mode == HOOK_MODE_PTRACE)
 			return false;
 	return lists[sysno][HOOK_BEFORE] != NULL;
 }
 
 bool hooks_wanted(int sysno, enum hook_phase phase)
 {
-	return sysno >= 0 && sysno < SYS_NR_MAX && lists[sysno][phase] != NULL;
+	return sysno >= 0 && sysno < SYS_NR_MAX && stopping[sysno][phase] != 0;
+}
+
+bool hooks_observed(int sysno)
+{
+	return sysno >= 0 && sysno < SYS_NR_MAX &&
+	       (observing[sysno][HOOK_BEFORE] || observing[sysno][HOOK_AFTER]);
+}
+
+bool hooks_observers_match(int sysno, const uint64_t args[6])
+{
+	if (!hooks_observed(sysno))
+		return false;
+	for (int ph = 0; ph < 2; ph++)
+		for (struct hook *h = lists[sysno][ph]; h; h = h->next)
+			if (h->mode == HOOK_MODE_OBSERVE &&
+			    (!h->filter || argfilter_match(h->filter, args)))
+				return true;
+	return false;
+}
+
+bool hooks_observed_before_only(int sysno)
+{
+	return hooks_observed(sysno) && !observing[sysno][HOOK_AFTER];
+}
+
+bool hooks_in_call(void)
+{
+	return call_depth != 0;
 }
 
 struct hook *hooks_first(int sysno, enum hook_phase phase)
@@ -138,10 +186,13 @@ static void report(struct hook *h, const struct hook_event *ev, const struct hoo
 {
 	const char *name = sys_name(h->sysno);
 	char what[1400];
-	snprintf(what, sizeof(what), "%s (%s-hook on %s registered at %s, tid %d; %s", f->msg,
+	snprintf(what, sizeof(what), "%s (%s%s-hook on %s registered at %s, tid %d; %s", f->msg,
+		 h->mode == HOOK_MODE_OBSERVE ? "observe-mode " : "",
 		 h->phase == HOOK_BEFORE ? "before" : "after", name ? name : "?", h->where,
 		 (int)ev->tid,
-		 fail_closed ? "the syscall fails with EPERM" : "the syscall proceeds unchanged");
+		 h->mode == HOOK_MODE_OBSERVE ? "the call had completed"
+		 : fail_closed		      ? "the syscall fails with EPERM"
+					      : "the syscall proceeds unchanged");
 	/* The log gets every failure; stderr the first of each hook and place. */
 	if (log_active) {
 		char msg[1450];
@@ -181,12 +232,16 @@ void hooks_run(struct hook_event *ev, struct hook_verdict *v)
 	if (!engine)
 		return;
 	for (struct hook *h = hooks_first(ev->sysno, ev->phase); h; h = h->next) {
-		if (h->filter && !argfilter_match(h->filter, ev->args))
+		if (h->mode == HOOK_MODE_OBSERVE ||
+		    (h->filter && !argfilter_match(h->filter, ev->args)))
 			continue;
 		struct hook_verdict r = {0};
 		struct hook_failure f = {{0}, {0}};
 		h->calls++;
-		if (engine->call(h, ev, &r, &f) < 0) {
+		call_depth++;
+		int rc = engine->call(h, ev, &r, &f);
+		call_depth--;
+		if (rc < 0) {
 			if (fail(h, ev, v, &f))
 				return;
 			continue;
@@ -221,6 +276,53 @@ void hooks_run(struct hook_event *ev, struct hook_verdict *v)
 			v->raw = r.raw;
 			ev->ret = r.raw < 0 && r.raw >= -4095 ? -1 : r.raw;
 			ev->err = r.raw < 0 && r.raw >= -4095 ? (int)-r.raw : 0;
+		}
+	}
+}
+
+/* What an observer's result tried to change, for its error; NULL: nothing. */
+static const char *observer_change(const struct hook_verdict *r, char *buf, size_t len)
+{
+	if (r->args_set)
+		snprintf(buf, len, "argument %d", __builtin_ctz(r->args_set));
+	else if (r->skip || r->result_set)
+		snprintf(buf, len, "the result (ret/errno)");
+	else
+		return NULL;
+	return buf;
+}
+
+void hooks_observe(struct hook_event *ev)
+{
+	if (!engine)
+		return;
+	for (int ph = HOOK_BEFORE; ph <= HOOK_AFTER; ph++) {
+		ev->phase = (enum hook_phase)ph;
+		for (struct hook *h = hooks_first(ev->sysno, ev->phase); h; h = h->next) {
+			if (h->mode != HOOK_MODE_OBSERVE ||
+			    (h->filter && !argfilter_match(h->filter, ev->args)))
+				continue;
+			struct hook_verdict r = {0};
+			struct hook_failure f = {{0}, {0}};
+			char what[64];
+			h->calls++;
+			call_depth++;
+			int rc = engine->call(h, ev, &r, &f);
+			call_depth--;
+			if (rc == 0 && observer_change(&r, what, sizeof(what))) {
+				snprintf(f.where, sizeof(f.where), "%s", h->where);
+				snprintf(f.msg, sizeof(f.msg),
+					 "an observe-mode hook cannot change the call (it returned "
+					 "%s; the call had completed, the change is ignored); use "
+					 "mode \"ptrace\" or \"notify\"",
+					 what);
+				rc = -1;
+			}
+			if (rc < 0) {
+				h->failures++;
+				total_failures++;
+				report(h, ev, &f);
+			}
 		}
 	}
 }

@@ -21,7 +21,14 @@ enum hook_phase { HOOK_BEFORE = 0, HOOK_AFTER = 1 };
  * and has no after phase. It is served through seccomp user notification when
  * every hook of its syscall is notify-mode and nothing else must stop there,
  * else at a ptrace stop with the same rules. */
-enum hook_mode { HOOK_MODE_PTRACE = 0, HOOK_MODE_NOTIFY = 1 };
+enum hook_mode { HOOK_MODE_PTRACE = 0, HOOK_MODE_NOTIFY = 1, HOOK_MODE_OBSERVE = 2 };
+/* An observe-mode hook (docs/hooks.md, "Observe mode") never stops the program:
+ * it gets each completed call from the event stream (src/hooks/observe.h),
+ * after the call, and may not change it. hooks_wanted() and hooks_run() leave
+ * observers out; hooks_observed() and hooks_observe() are theirs. */
+
+/* "ptrace", "notify", "observe". */
+const char *hook_mode_name(enum hook_mode m);
 
 struct hook {
 	unsigned id;
@@ -49,6 +56,14 @@ struct hook_event {
 	void *thread;	  /* the tracer's thread, stopped by ptrace (accessors); NULL
 			     when served by a seccomp notification */
 	bool notified;	  /* served by a seccomp notification (no ptrace stop) */
+	/* Observe mode: a completed call from the event stream (observe.h). */
+	bool observed;
+	bool has_result;       /* ret/err are known (false: skipped or unfinished) */
+	const char *obs_mode;  /* "observe-ptrace", "observe-notify", "observe-bpf" */
+	const char *args_json; /* the decoded arguments as the log's "args" array */
+	size_t args_len;
+	uint64_t ts_ns;	 /* CLOCK_REALTIME at entry, as the log's "ts" */
+	uint64_t dur_ns; /* entry to exit (0 when unknown) */
 };
 
 /* What the hooks decided. */
@@ -95,9 +110,16 @@ bool hooks_notify_only(int sysno);
 /* Remove hooks of (sysno, phase); phase -1 = both; sysno -1 = every hook.
  * Returns how many were removed. */
 int hooks_remove(int sysno, int phase);
-/* Does any hook exist for (sysno, phase)? Cheap: called on every stop. */
+/* Does any hook that stops the program (not observe mode) exist for (sysno,
+ * phase)? Cheap: called on every stop. */
 bool hooks_wanted(int sysno, enum hook_phase phase);
-/* First hook of (sysno, phase), or NULL; follow ->next. */
+/* Does an observe-mode hook exist for sysno (either phase)? */
+bool hooks_observed(int sysno);
+/* Does some observer of sysno take a call with these arguments (its filter)? */
+bool hooks_observers_match(int sysno, const uint64_t args[6]);
+/* Are all observers of sysno before-observers (none needs the result)? */
+bool hooks_observed_before_only(int sysno);
+/* First hook of (sysno, phase), or NULL; follow ->next (every mode). */
 struct hook *hooks_first(int sysno, enum hook_phase phase);
 /* Count of registered hooks; generation bumps on every add or remove. */
 unsigned hooks_count(void);
@@ -108,6 +130,14 @@ unsigned hooks_generation(void);
  * a skip ends the chain. A hook whose filter does not match the arguments it
  * would be given is passed over. Failures are reported once per hook and location. */
 void hooks_run(struct hook_event *ev, struct hook_verdict *v);
+/* Run the observe-mode hooks of a completed call: the before-observers with
+ * the entry view (phase before, no result), then the after-observers. A hook
+ * whose filter does not match ev->args is passed over. A returned change is a
+ * failure (reported once per hook) and ignored; the failure policy does not
+ * apply (the call is over). ev->phase is set here. */
+void hooks_observe(struct hook_event *ev);
+/* Is a hook call (hooks_run or hooks_observe) in progress? */
+bool hooks_in_call(void);
 /* Tell the engine a thread is gone. */
 void hooks_thread_gone(void *local);
 /* Total hook failures seen so far. */

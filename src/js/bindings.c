@@ -25,6 +25,20 @@ static struct hook_event *need_call(JSContextRef ctx, const char *api, JSValueRe
 	return js_current;
 }
 
+struct hook_event *js_need_stopped(JSContextRef ctx, const char *api, JSValueRef *exc)
+{
+	if (js_current && js_current->observed) {
+		*exc = js_make_error(
+		    ctx, ENOTSUP,
+		    "accessors.%s is not available in an observe-mode hook: the program was not "
+		    "stopped for this call and has gone on (use event.args, or register the hook "
+		    "with mode \"ptrace\" or \"notify\")",
+		    api);
+		return NULL;
+	}
+	return need_call(ctx, api, exc);
+}
+
 static bool arg_u64(JSContextRef ctx, size_t argc, const JSValueRef argv[], size_t i,
 		    const char *api, const char *what, uint64_t *out, JSValueRef *exc)
 {
@@ -122,7 +136,7 @@ BINDING(acc_log_json)
 BINDING(acc_read_bytes)
 {
 	(void)fn_, (void)self_;
-	struct hook_event *ev = need_call(ctx, "readBytes", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "readBytes", exc);
 	uint64_t addr, n;
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "readBytes", "addr", &addr, exc) ||
 	    !arg_u64(ctx, argc, argv, 1, "readBytes", "count", &n, exc))
@@ -195,7 +209,7 @@ static JSValueRef lenient_str(JSContextRef ctx, const char *s, size_t n)
 BINDING(acc_read_string)
 {
 	(void)fn_, (void)self_;
-	struct hook_event *ev = need_call(ctx, "readString", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "readString", exc);
 	uint64_t addr, max = 4096;
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "readString", "addr", &addr, exc))
 		return NULL;
@@ -274,7 +288,7 @@ static uint8_t *bytes_of(JSContextRef ctx, JSValueRef v, size_t *n, JSValueRef *
 BINDING(acc_write_bytes)
 {
 	(void)fn_, (void)self_;
-	struct hook_event *ev = need_call(ctx, "writeBytes", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "writeBytes", exc);
 	uint64_t addr;
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "writeBytes", "addr", &addr, exc))
 		return NULL;
@@ -297,7 +311,7 @@ BINDING(acc_write_bytes)
 BINDING(acc_write_string)
 {
 	(void)fn_, (void)self_;
-	struct hook_event *ev = need_call(ctx, "writeString", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "writeString", exc);
 	uint64_t addr;
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "writeString", "addr", &addr, exc))
 		return NULL;
@@ -324,7 +338,7 @@ BINDING(acc_write_string)
 BINDING(acc_anon_mmap)
 {
 	(void)fn_, (void)self_;
-	struct hook_event *ev = need_call(ctx, "anonMmap", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "anonMmap", exc);
 	uint64_t len;
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "anonMmap", "length", &len, exc))
 		return NULL;
@@ -345,7 +359,7 @@ BINDING(acc_anon_mmap)
 BINDING(acc_munmap)
 {
 	(void)fn_, (void)self_;
-	struct hook_event *ev = need_call(ctx, "munmap", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "munmap", exc);
 	uint64_t addr, len;
 	if (!ev || !arg_u64(ctx, argc, argv, 0, "munmap", "addr", &addr, exc) ||
 	    !arg_u64(ctx, argc, argv, 1, "munmap", "length", &len, exc))
@@ -363,6 +377,52 @@ BINDING(acc_munmap)
 	return JSValueMakeNull(ctx);
 }
 
+/* pinString(argIndex, max = 4096) / pinBytes(argIndex, length): the argument
+ * copied where the program cannot write it, and the register pointed at the
+ * copy (src/tracer/pin.c). */
+static JSValueRef pin(JSContextRef ctx, size_t argc, const JSValueRef argv[], bool string,
+		      JSValueRef *exc)
+{
+	const char *api = string ? "pinString" : "pinBytes";
+	struct hook_event *ev = js_need_stopped(ctx, api, exc);
+	uint64_t argi, max = 4096;
+	if (!ev || !arg_u64(ctx, argc, argv, 0, api, "argIndex", &argi, exc))
+		return NULL;
+	if ((string && argc > 1 && !JSValueIsUndefined(ctx, argv[1])) || !string) {
+		if (!arg_u64(ctx, argc, argv, 1, api, string ? "max" : "length", &max, exc))
+			return NULL;
+	}
+	if (argi > 5 || max > MAX_IO) {
+		*exc = js_make_error(ctx, EINVAL, "accessors.%s: %s", api,
+				     argi > 5 ? "'argIndex' is not 0..5" : "size too large");
+		return NULL;
+	}
+	uint8_t *copy = NULL;
+	struct jv_error e;
+	ssize_t n = tracer_pin(ev->thread, (int)argi, (size_t)max, string, &copy, &e);
+	if (n < 0)
+		return throw_err(ctx, api, &e, exc);
+	if (string) {
+		JSValueRef v = lenient_str(ctx, (const char *)copy, (size_t)n);
+		free(copy);
+		return v;
+	}
+	return JSObjectMakeArrayBufferWithBytesNoCopy(
+	    ctx, copy, (size_t)n, (JSTypedArrayBytesDeallocator)(void (*)(void))free, NULL, exc);
+}
+
+BINDING(acc_pin_string)
+{
+	(void)fn_, (void)self_;
+	return pin(ctx, argc, argv, true, exc);
+}
+
+BINDING(acc_pin_bytes)
+{
+	(void)fn_, (void)self_;
+	return pin(ctx, argc, argv, false, exc);
+}
+
 static const struct js_binding table[] = {
     {"print", acc_print},
     {"logJson", acc_log_json},
@@ -372,6 +432,8 @@ static const struct js_binding table[] = {
     {"writeString", acc_write_string},
     {"anonMmap", acc_anon_mmap},
     {"munmap", acc_munmap},
+    {"pinString", acc_pin_string},
+    {"pinBytes", acc_pin_bytes},
 };
 
 void js_bind_table(JSContextRef ctx, JSObjectRef obj, const struct js_binding *t, size_t n)

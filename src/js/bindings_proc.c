@@ -173,13 +173,6 @@ static bool arg_signal(JSContextRef ctx, size_t argc, const JSValueRef argv[], s
 	return true;
 }
 
-static struct hook_event *need_call(JSContextRef ctx, const char *api, JSValueRef *exc)
-{
-	if (!js_current)
-		*exc = js_make_error(ctx, 0, "accessors.%s can only be called from a hook", api);
-	return js_current;
-}
-
 /* ---- bindings ---- */
 
 BINDING(acc_get_argv)
@@ -506,7 +499,7 @@ BINDING(acc_signal_mask_to_names)
 BINDING(acc_stop_threads)
 {
 	(void)fn_, (void)self_, (void)argc, (void)argv;
-	struct hook_event *ev = need_call(ctx, "stopThreads", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "stopThreads", exc);
 	struct jv_error e;
 	if (!ev)
 		return NULL;
@@ -518,7 +511,9 @@ BINDING(acc_stop_threads)
 
 BINDING(acc_resume_threads)
 {
-	(void)fn_, (void)self_, (void)argc, (void)argv, (void)exc;
+	(void)fn_, (void)self_, (void)argc, (void)argv;
+	if (js_current && !js_need_stopped(ctx, "resumeThreads", exc))
+		return NULL;
 	return num(ctx, tracer_resume_threads());
 }
 
@@ -595,7 +590,7 @@ BINDING(acc_get_umask)
 BINDING(acc_set_umask)
 {
 	(void)fn_, (void)self_;
-	struct hook_event *ev = need_call(ctx, "setUmask", exc);
+	struct hook_event *ev = js_need_stopped(ctx, "setUmask", exc);
 	pid_t pid;
 	long long mask;
 	unsigned old;

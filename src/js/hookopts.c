@@ -1,5 +1,5 @@
 /* The options object of AddHookBefore/AddHookAfter: {args: {INDEX: VALUE or
- * {value, mask, op}}, mode: "ptrace" or "notify"}. */
+ * {value, mask, op}}, mode: "ptrace", "notify" or "observe"}. */
 #include "js/hookopts.h"
 
 #include "common/util.h"
@@ -139,8 +139,12 @@ int js_hook_opts(JSContextRef ctx, JSValueRef opts, struct hook_filter *f, enum 
 			_cleanup_free_ char *m = JSValueIsString(ctx, v) ? js_cstr(ctx, v) : NULL;
 			if (m && !strcmp(m, "notify"))
 				*mode = HOOK_MODE_NOTIFY;
+			else if (m && !strcmp(m, "observe"))
+				*mode = HOOK_MODE_OBSERVE;
 			else if (!m || strcmp(m, "ptrace"))
-				rc = jv_err(e, 0, "options.mode must be \"ptrace\" or \"notify\"");
+				rc = jv_err(e, 0,
+					    "options.mode must be \"ptrace\", \"notify\" or "
+					    "\"observe\"");
 		} else {
 			rc = jv_err(e, 0, "options: unknown key '%s' (expected args, mode)", k);
 		}

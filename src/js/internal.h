@@ -36,6 +36,9 @@ struct js_binding {
 };
 void js_bind_table(JSContextRef ctx, JSObjectRef obj, const struct js_binding *t, size_t n);
 
+/* The hook call in progress when it may use the stopped thread (not an
+ * observe-mode call), else NULL with *exc set (bindings.c). */
+struct hook_event *js_need_stopped(JSContextRef ctx, const char *api, JSValueRef *exc);
 /* Accessor bindings (bindings.c): fill obj with the native accessors. */
 void js_bind_accessors(JSContextRef ctx, JSObjectRef obj);
 /* The process accessors (bindings_proc.c), called by js_bind_accessors(). */

@@ -282,7 +282,7 @@ static int parse_result(JSValueRef out, const struct hook *h, const struct hook_
 				rc =
 				    result_error(f, h->where, "bad %s-hook result: argument %ld %s",
 						 kind, idx, why);
-			else if (ev->phase == HOOK_BEFORE) {
+			else if (ev->phase == HOOK_BEFORE || ev->observed) {
 				res->args[idx] = ev->abi == SYS_ABI_I386 ? (uint32_t)val : val;
 				res->args_set |= 1u << idx;
 			}
@@ -297,6 +297,10 @@ static int parse_result(JSValueRef out, const struct hook *h, const struct hook_
 	if (rc < 0) {
 		memset(res, 0, sizeof(*res));
 		return rc;
+	}
+	if (ev->observed) { /* any change is an error (hooks_observe) */
+		res->result_set = has_ret || has_errno;
+		return 0;
 	}
 	if (ev->phase == HOOK_BEFORE) {
 		if (has_ret != has_errno)

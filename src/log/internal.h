@@ -29,6 +29,8 @@ void fdc_forget(pid_t pid);
 /* ---- record pieces (log.c) ---- */
 void log_put_ts(struct sbuf *b, uint64_t ns);
 uint64_t log_realtime_ns(void);
+/* JSON members every record gets (--container-id, --label), or NULL. */
+const char *log_tags(void);
 
 /* ---- --summary (summary.c) ---- */
 /* The table on stderr, and a `summary` record to the sinks of formats. */

@@ -27,7 +27,8 @@ struct log_options {
 	struct sys_set trace;
 	size_t string_limit;		      /* bytes of strings and buffers shown; 0 = 256 */
 	const struct hook_filter *trace_args; /* --trace-args: only matching calls; NULL: all */
-	bool summary; /* --summary: count calls, errors and time per syscall */
+	bool summary;	  /* --summary: count calls, errors and time per syscall */
+	const char *tags; /* JSON members added to every record (",\"container\":..."), or NULL */
 };
 
 /* Open the sinks before the program is spawned; the log socket is dialed now

@@ -3,6 +3,7 @@
  * for a full buffer (block: the program waits; drop: counted and reported). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -67,6 +68,21 @@ int sink_open_file(const char *path, int format, struct jv_error *e)
 	} else if (!strcmp(path, "-")) {
 		fd = dup(1);
 		name = "stdout";
+	} else if (!strncmp(path, "fd:", 3)) {
+		/* An inherited descriptor (jvisor-runc opens the log on the host): moved
+		 * above the low numbers and closed at exec, so the program never has it. */
+		long n = jv_parse_long(path + 3, 3, INT_MAX);
+		if (n < 0)
+			return jv_err(e, 0, "-o %s: expected fd:N with N >= 3", path);
+		int fl = fcntl((int)n, F_GETFL);
+		if (fl < 0)
+			return jv_err(e, errno, "-o %s: descriptor %ld", path, n);
+		if ((fl & O_ACCMODE) == O_RDONLY)
+			return jv_err(e, EBADF, "-o %s: descriptor %ld is not open for writing",
+				      path, n);
+		fd = fcntl((int)n, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			close((int)n);
 	} else {
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}

@@ -46,6 +46,8 @@ void summary_write(unsigned formats)
 	struct sbuf b = {0};
 	sb_puts(&b, "{\"type\":\"summary\",\"ts\":");
 	log_put_ts(&b, log_realtime_ns());
+	if (log_tags())
+		sb_puts(&b, log_tags());
 	sb_puts(&b, ",\"syscalls\":[");
 	for (int i = 0; i < n; i++) {
 		const struct sum *s = &sums[order[i]];
@@ -87,6 +89,8 @@ void log_lost(pid_t pid, pid_t tid, unsigned long count)
 		if (f == LOG_FORMAT_JSON) {
 			sb_puts(b, "{\"type\":\"lost\",\"ts\":");
 			log_put_ts(b, ts);
+			if (log_tags())
+				sb_puts(b, log_tags());
 			sb_printf(b, ",\"pid\":%d,\"tid\":%d,\"count\":%lu}", (int)pid, (int)tid,
 				  count);
 		} else {

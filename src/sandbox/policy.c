@@ -13,9 +13,12 @@
 #include <sys/personality.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stddef.h>
 #include <sys/uio.h>
 
+#include "accessors/mem.h"
 #include "common/util.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
@@ -24,18 +27,18 @@
 
 enum pol_kind {
 	K_DENY,	       /* always fails */
-	K_KILL,	       /* a0 is a pid, 0, -1 or -pgid: fails when it reaches jvisor */
-	K_TKILL,       /* a0 is a tid: fails when it is one of jvisor's threads */
-	K_TGKILL,      /* a0 is a tgid: fails when it is jvisor's */
-	K_PIDFD_OPEN,  /* a0 is a pid: fails when it is jvisor or one of its threads */
+	K_KILL,	       /* a0 is a pid, 0, -1 or -pgid: fails when it reaches the supervisor */
+	K_TKILL,       /* a0 is a tid: fails when it is one of the supervisor's threads */
+	K_TGKILL,      /* a0 is a tgid: fails when it is the supervisor's */
+	K_PIDFD_OPEN,  /* a0 is a pid: fails when it is the supervisor or one of its threads */
 	K_PIDFD_FD,    /* a0 is a pidfd: fails when it refers to jvisor */
 	K_PROCESS_VM,  /* a0 is a pid: fails when it is not a process of the sandbox */
 	K_PERSONALITY, /* fails when the persona changes the ABI or the address space */
 	K_CLONE,       /* fails when it asks for new namespaces */
-	K_CLONE3,      /* the same, with the flags in struct clone_args at a0 */
 	K_FCNTL_OWN,   /* F_SETOWN(_EX) naming jvisor: the kernel would signal it (SIGIO) */
 	K_IOCTL_OWN,   /* FIOSETOWN and SIOCSPGRP: the same; TIOCSTI, TIOCLINUX always */
-	K_PRLIMIT,     /* prlimit64 on jvisor: RLIMIT_CPU or RLIMIT_AS would kill it */
+	K_PID_ARG,     /* a0 is a pid, 0 the caller: fails on the supervisor (prlimit64, sched_*) */
+	K_PRIO,	       /* setpriority, ioprio_set: fails when (which, who) covers the supervisor */
 	K_SECCOMP,     /* a filter with a user-space listener: USER_NOTIF outranks RET_TRACE */
 };
 
@@ -52,10 +55,11 @@ struct pol_rule {
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x80
 #endif
-/* clone3 has no CSIGNAL in its flags: CLONE_NEWTIME too. */
-#define NS_FLAGS3 (NS_FLAGS | CLONE_NEWTIME)
 #ifndef F_SETOWN_EX
 #define F_SETOWN_EX 15
+#endif
+#ifndef IOPRIO_WHO_PROCESS
+#define IOPRIO_WHO_PROCESS 1 /* <linux/ioprio.h> */
 #endif
 #define FIOSETOWN_CMD 0x8901
 #define SIOCSPGRP_CMD 0x8902
@@ -89,7 +93,6 @@ static const struct pol_rule default_rules[] = {
     {"unshare", K_DENY, EPERM, "new namespaces escape the sandbox's view"},
     {"setns", K_DENY, EPERM, "enters other namespaces"},
     {"clone", K_CLONE, EPERM, "new namespaces escape the sandbox's view"},
-    {"clone3", K_CLONE3, EPERM, "new namespaces escape the sandbox's view"},
     {"ptrace", K_DENY, EPERM, "jvisor is the program's tracer; ptrace reaches other processes"},
     {"process_vm_readv", K_PROCESS_VM, EPERM, "reads memory outside the sandbox"},
     {"process_vm_writev", K_PROCESS_VM, EPERM, "writes memory outside the sandbox"},
@@ -106,7 +109,15 @@ static const struct pol_rule default_rules[] = {
      "from the hooks and the policy"},
     {"fcntl", K_FCNTL_OWN, EPERM, "makes the kernel signal jvisor (F_SETOWN)"},
     {"ioctl", K_IOCTL_OWN, EPERM, "makes the kernel signal jvisor (FIOSETOWN, SIOCSPGRP)"},
-    {"prlimit64", K_PRLIMIT, EPERM, "changes jvisor's resource limits"},
+    {"prlimit64", K_PID_ARG, EPERM, "changes jvisor's resource limits"},
+    {"setpriority", K_PRIO, EPERM, "renices jvisor"},
+    {"ioprio_set", K_PRIO, EPERM, "changes jvisor's I/O priority"},
+    {"sched_setaffinity", K_PID_ARG, EPERM, "moves jvisor to other CPUs"},
+    {"sched_setscheduler", K_PID_ARG, EPERM, "changes jvisor's scheduling"},
+    {"sched_setparam", K_PID_ARG, EPERM, "changes jvisor's scheduling"},
+    {"sched_setattr", K_PID_ARG, EPERM, "changes jvisor's scheduling"},
+    {"migrate_pages", K_PID_ARG, EPERM, "moves jvisor's memory"},
+    {"move_pages", K_PID_ARG, EPERM, "moves jvisor's memory"},
     {"pidfd_getfd", K_PIDFD_FD, EPERM, "steals jvisor's file descriptors"},
     {"iopl", K_DENY, EPERM, "raw I/O port access"},
     {"ioperm", K_DENY, EPERM, "raw I/O port access"},
@@ -153,28 +164,36 @@ void policy_set_isolated(bool on)
 	isolated = on;
 }
 
-/* Kinds that guard jvisor by pid: a pid namespace does that by itself. */
+/* Kinds that guard jvisor by pid: a pid namespace hides jvisor by itself, but
+ * not the namespace's init (pid 1), which those that name one pid guard then. */
 static bool kind_active(enum pol_kind k)
 {
 	switch (k) {
+	case K_PIDFD_FD:
+	case K_PROCESS_VM:
+	case K_FCNTL_OWN:
+		return !isolated;
 	case K_KILL:
 	case K_TKILL:
 	case K_TGKILL:
 	case K_PIDFD_OPEN:
-	case K_PIDFD_FD:
-	case K_PROCESS_VM:
-	case K_FCNTL_OWN:
-	case K_PRLIMIT:
-		return !isolated;
+	case K_PID_ARG:
+	case K_PRIO:
 	case K_IOCTL_OWN: /* TIOCSTI matters in every namespace */
 	case K_DENY:
 	case K_PERSONALITY:
 	case K_CLONE:
-	case K_CLONE3:
 	case K_SECCOMP:
 		return true;
 	}
 	return true;
+}
+
+/* The supervisor's process as the program names it: jvisor, or under
+ * --isolate the pid namespace's init. */
+static pid_t guarded_tgid(void)
+{
+	return isolated ? 1 : getpid();
 }
 
 bool policy_watches(int nr)
@@ -312,7 +331,7 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 			/* The kernel takes an int: compare the low 32 bits only. */
 			r = seccomp_rule_add(ctx, act, nr, 1,
 					     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-						     (scmp_datum_t)(uint32_t)getpid()));
+						     (scmp_datum_t)(uint32_t)guarded_tgid()));
 			break;
 		case K_SECCOMP:
 			r = seccomp_rule_add(ctx, act, nr, 1,
@@ -340,10 +359,18 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 				    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]));
 			break;
 		}
-		case K_PRLIMIT:
+		case K_PID_ARG:
 			/* pid 0 (the caller: glibc's getrlimit and setrlimit) never stops. */
 			r = seccomp_rule_add(ctx, act, nr, 1, SCMP_A0(SCMP_CMP_NE, 0));
 			break;
+		case K_PRIO: {
+			/* (this process, 0) never stops: nice(1), glibc's nice(). */
+			uint64_t self = nr == __NR_setpriority ? PRIO_PROCESS : IOPRIO_WHO_PROCESS;
+			r = seccomp_rule_add(ctx, act, nr, 1, SCMP_A0(SCMP_CMP_NE, self));
+			if (r == 0)
+				r = seccomp_rule_add(ctx, act, nr, 1, SCMP_A1(SCMP_CMP_NE, 0));
+			break;
+		}
 		case K_CLONE: {
 			static const uint64_t flags[] = {
 			    CLONE_NEWNS,  CLONE_NEWUSER, CLONE_NEWPID,	 CLONE_NEWNET,
@@ -354,7 +381,6 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
 			break;
 		}
-		case K_CLONE3:
 		case K_DENY:
 		case K_KILL:
 		case K_TKILL:
@@ -374,11 +400,13 @@ int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e
 	return 0;
 }
 
-/* Is pid jvisor, or one of its threads? */
+/* Is pid the supervisor (under --isolate: init), or one of jvisor's threads? */
 static bool is_jvisor(long pid)
 {
 	if (pid <= 0 || pid > INT32_MAX)
 		return false;
+	if (isolated)
+		return pid == 1;
 	if (pid == getpid())
 		return true;
 	char path[64];
@@ -423,17 +451,24 @@ static bool persona_ok(uint32_t p)
 
 static int read_mem(pid_t tid, uint64_t addr, void *buf, size_t n)
 {
-	struct iovec local = {buf, n};
-	struct iovec remote = {(void *)(uintptr_t)addr, n};
-	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+	struct jv_error e; /* mem_read: /proc/PID/mem when process_vm_readv is denied */
+	return mem_read(tid, addr, buf, n, &e) == (ssize_t)n ? 0 : -1;
 }
 
-/* clone3's flags (the first field of struct clone_args); 0 when unreadable
- * (the kernel then fails the call with EFAULT). */
-static uint64_t clone3_flags(pid_t tid, uint64_t addr)
+/* setpriority(which, who) and ioprio_set(which, who): which counts from
+ * "process" (PRIO_PROCESS 0, IOPRIO_WHO_PROCESS 1) to "process group" and
+ * "user"; who 0 is the caller's own. */
+static bool prio_reaches_supervisor(pid_t tid, int nr, uint64_t which, uint64_t who)
 {
-	uint64_t flags = 0;
-	return read_mem(tid, addr, &flags, sizeof(flags)) == 0 ? flags : 0;
+	long base = nr == __NR_setpriority ? PRIO_PROCESS : IOPRIO_WHO_PROCESS;
+	long w = (int)which - base, id = (int)who;
+	if (w == 0)
+		return is_jvisor(id);
+	if (w == 1) /* a process group: jvisor's (init's cannot be named inside) */
+		return !isolated && (id ? id == getpgrp() : getpgid(tid) == getpgrp());
+	if (w == 2) /* every process of a user: 0 is the caller's uid */
+		return id == 0 || (!isolated && id == (long)getuid());
+	return false; /* the kernel fails it with EINVAL */
 }
 
 /* An F_SETOWN-style owner: a pid, or -pgid. */
@@ -467,12 +502,12 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		deny = true;
 		break;
 	case K_KILL:
-		if (pid == -1)
-			deny = true;
+		if (pid == -1) /* under --isolate: the namespace's processes but init */
+			deny = !isolated;
 		else if (pid == 0)
 			deny = getpgid(tid) == getpgrp();
 		else if (pid < 0)
-			deny = -pid == getpgrp();
+			deny = !isolated && -pid == getpgrp();
 		else
 			deny = is_jvisor(pid);
 		break;
@@ -481,7 +516,7 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		deny = is_jvisor(pid);
 		break;
 	case K_TGKILL:
-		deny = pid == getpid();
+		deny = pid == guarded_tgid();
 		break;
 	case K_PIDFD_FD:
 		deny = is_jvisor(fd_pid(tid, (int)a[0]));
@@ -494,9 +529,6 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		break;
 	case K_CLONE:
 		deny = (a[0] & NS_FLAGS) != 0;
-		break;
-	case K_CLONE3:
-		deny = (clone3_flags(tid, a[0]) & NS_FLAGS3) != 0;
 		break;
 	case K_FCNTL_OWN:
 		deny = fcntl_owner_is_jvisor(tid, (uint32_t)a[1], a[2]);
@@ -515,8 +547,11 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 			       owner_is_jvisor(owner);
 		}
 		break;
-	case K_PRLIMIT:
+	case K_PID_ARG:
 		deny = is_jvisor(pid);
+		break;
+	case K_PRIO:
+		deny = prio_reaches_supervisor(tid, nr, a[0], a[1]);
 		break;
 	}
 	if (!deny)
@@ -530,6 +565,23 @@ void policy_protect_supervisor(void)
 	/* Not dumpable: /proc/PID/mem, ptrace attach and process_vm_* on jvisor
 	 * need CAP_SYS_PTRACE, even for a program running as jvisor's user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+void policy_hide_environment(void)
+{
+	/* /proc/PID/environ shows the strings where the kernel put them, at the
+	 * top of the first stack; copies serve jvisor (and the program's
+	 * environment, which --clearenv or --setenv may change) from now on. */
+	extern char **environ;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **copy = xcalloc(n + 1, sizeof(*copy));
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = xstrdup(environ[i]);
+		explicit_bzero(environ[i], strlen(environ[i]));
+	}
+	environ = copy;
 }
 
 void policy_report(pid_t pid, pid_t tid, int nr, int abi, int err, const char *reason)

@@ -10,7 +10,9 @@
 
 #include "common/error.h"
 
-/* RET_DATA of the policy's RET_TRACE rules (the hooks' rules use JV_TRACE_DATA). */
+/* RET_DATA of the policy's RET_TRACE rules (the hooks' rules use JV_TRACE_DATA).
+ * Never trusted at a stop (the program's filters can return it too): the
+ * tracer asks policy_check() at every stop of a syscall the policy watches. */
 #define JV_POLICY_DATA 0x4a50
 /* RET_DATA of the stop of a syscall of another ABI (i386, x32) that nothing traps. */
 #define JV_ABI_DATA 0x4a41
@@ -37,5 +39,9 @@ bool policy_watches(int nr);
 int policy_check(pid_t tid, int nr, const uint64_t args[6], const char **reason);
 /* A denial: a warning on stderr (the first few of each syscall) and a log record. */
 void policy_report(pid_t pid, pid_t tid, int nr, int abi, int err, const char *reason);
+/* Clear the environment jvisor was started with from its memory (a root program
+ * can read /proc/JVISOR/environ), keeping copies in `environ`. Call first
+ * thing: pointers getenv() returned before are cleared too. */
+void policy_hide_environment(void);
 /* Make jvisor itself hard to reach (not dumpable: no /proc/PID/mem, no ptrace). */
 void policy_protect_supervisor(void);

@@ -5,11 +5,14 @@
  * namespaces. C is pid 1 inside and is not traced: it builds the file system
  * view (host / read-only, fresh /proc, private /tmp, the working directory
  * writable, the --bind/--ro-bind/--tmpfs mounts, pivot_root), sets the host
- * name, brings lo up, then forks the program (P). P tells jvisor its pid with
- * SCM_CREDENTIALS (the kernel translates it across the pid namespace), applies
- * the per-process settings and returns into tracer_spawn()'s child, which
- * waits for the filter and execs. C reaps orphans, forwards signals sent to it
- * to P and exits with P's status; it dies with jvisor (PDEATHSIG), and the
+ * name, brings lo up, makes itself non-dumpable (out of the program's reach),
+ * then forks the program (P). P enters a nested user namespace with its own
+ * mount namespace (the kernel then locks the mounts' flags), tells jvisor its
+ * pid with SCM_CREDENTIALS (the kernel translates it across the pid
+ * namespace), applies the per-process settings and returns into
+ * tracer_spawn()'s child, which waits for the filter and execs. C reaps
+ * orphans, forwards signals sent to it to P and exits with P's status; it dies
+ * with jvisor (PDEATHSIG, which nothing inside can reach to clear), and the
  * whole namespace with it.
  *
  * Everything runs before the engine starts threads, so C and P may use any
@@ -100,6 +103,8 @@ int sandbox_prepare(const struct sandbox_options *o, struct jv_error *e)
 	if (needs && !iso)
 		return jv_err(e, 0, "%s need --isolate", needs);
 	if ((o->memory || o->pids) && cgroup_check(o->memory != 0, o->pids != 0, e) < 0)
+		return -1;
+	if (sandbox_confine_prepare(o, e) < 0)
 		return -1;
 	if (o->rootfs) {
 		struct stat st;
@@ -311,6 +316,20 @@ static int missing_dir(struct jv_error *e, const char *opt, const char *dst)
 	return jv_err(e, errno, "--%s %s: cannot make the mount point", opt, dst);
 }
 
+/* Write /proc/PID/NAME (pid 0: /proc/self/NAME). */
+static int write_file(pid_t pid, const char *name, const char *text, struct jv_error *e)
+{
+	char path[64];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	else
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || jv_write_all(fd, text, strlen(text)) < 0)
+		return jv_err(e, errno, "writing %s", path);
+	return 0;
+}
+
 static char *mask_path; /* the log file's real path, hidden inside */
 
 /* A minimal /dev, as bubblewrap's --dev: the host's disks, consoles and other
@@ -508,6 +527,35 @@ static void program_announce(int sock)
 	(void)!sendmsg(sock, &mh, MSG_NOSIGNAL);
 }
 
+/* P: one more user namespace, owned by C's, with mount, uts, ipc (and
+ * network) namespaces of its own. The mounts C made are copied into a mount
+ * namespace of a less privileged user namespace, so the kernel locks them
+ * (MNT_LOCK_READONLY and the other flags, MNT_LOCKED on every mount below the
+ * root): even with every capability of its user namespace, the program cannot
+ * make a read-only mount writable or uncover what a mount hides. Its uid and
+ * gid stay what they were in C's namespace. */
+static int nest_namespaces(struct jv_error *e)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+		    (opts->net_host == 1 ? 0 : CLONE_NEWNET);
+	if (unshare(flags) < 0)
+		return jv_err(e, errno, "unshare of the program's namespaces");
+	/* Inherited from C: /proc/self would be root's and the maps unwritable. */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	char map[64];
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	if (write_file(0, "uid_map", map, e) < 0 || write_file(0, "setgroups", "deny", e) < 0)
+		return -1;
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	if (write_file(0, "gid_map", map, e) < 0)
+		return -1;
+	if (opts->net_host != 1 && lo_up() < 0)
+		return jv_err(e, errno, "bringing the loopback interface up");
+	return 0;
+}
+
 /* C's side of the clone: never returns in C; returns in P (the program). */
 static void init_child(int sock, const char *cwd)
 {
@@ -518,6 +566,12 @@ static void init_child(int sock, const char *cwd)
 		_exit(126);
 	char go;
 	if (recv(sock, &go, 1, 0) != 1) /* jvisor wrote our uid and gid maps */
+		_exit(126);
+	/* Out of the program's reach from now on: without CAP_SYS_PTRACE in the
+	 * user namespace of C's memory (the host's: C never execs), nothing can
+	 * open /proc/1/mem, ptrace C or read its /proc files, so its
+	 * PR_SET_PDEATHSIG stays and no code of the program runs as C. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		_exit(126);
 	if (build_root(cwd, &e) < 0)
 		child_fail(sock, &e);
@@ -536,6 +590,8 @@ static void init_child(int sock, const char *cwd)
 		child_fail(sock, &e);
 	}
 	if (p == 0) {
+		if (nest_namespaces(&e) < 0)
+			child_fail(sock, &e);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		if (program_setup(&e) < 0)
 			child_fail(sock, &e);
@@ -559,16 +615,6 @@ static void init_child(int sock, const char *cwd)
 }
 
 /* ---- jvisor's side ---- */
-
-static int write_file(pid_t pid, const char *name, const char *text, struct jv_error *e)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || jv_write_all(fd, text, strlen(text)) < 0)
-		return jv_err(e, errno, "writing %s", path);
-	return 0;
-}
 
 /* Wait for P's announcement (its pid, as we see it) or C's error. */
 static pid_t receive_program(int sock, struct jv_error *e)
@@ -688,6 +734,7 @@ static pid_t isolate_fork(struct jv_error *e)
 		return 0; /* P */
 	}
 	close(sv[1]);
+	sandbox_confine_forget(); /* P has it (through C) */
 	char map[64];
 	snprintf(map, sizeof(map), "%ld %u 1\n", o->uid >= 0 ? o->uid : (long)uid, (unsigned)uid);
 	int r = write_file(c, "uid_map", map, e);
@@ -724,6 +771,7 @@ pid_t sandbox_fork(struct jv_error *e)
 		return jv_err(e, errno, "fork");
 	if (p == 0)
 		return 0; /* the settings come in sandbox_child_setup() */
+	sandbox_confine_forget();
 	if (opts && (opts->memory || opts->pids) &&
 	    cgroup_enter(p, opts->memory, opts->pids, e) < 0) {
 		kill(p, SIGKILL);

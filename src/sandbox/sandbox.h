@@ -35,11 +35,13 @@ struct sandbox_options {
 	size_t n_mounts;
 	struct sandbox_rlimit *rlimits;
 	size_t n_rlimits;
-	long wall_time;	      /* --wall-time SEC; 0 unset */
-	long cpu_time;	      /* --cpu-time SEC; 0 unset */
-	long long memory;     /* --memory BYTES (cgroup v2); 0 unset */
-	long pids;	      /* --pids N (cgroup v2); 0 unset */
-	const char *log_path; /* jvisor's log file (not owned): hidden from the program */
+	long wall_time;	       /* --wall-time SEC; 0 unset */
+	long cpu_time;	       /* --cpu-time SEC; 0 unset */
+	long long memory;      /* --memory BYTES (cgroup v2); 0 unset */
+	long pids;	       /* --pids N (cgroup v2); 0 unset */
+	const char *log_path;  /* jvisor's log file (not owned): hidden from the program */
+	int control_port;      /* the control socket's TCP port, 0 if none: unreachable */
+	bool control_abstract; /* the control socket is an abstract unix socket */
 };
 
 /* Apply what must happen before the program is spawned (policy file). */
@@ -49,6 +51,14 @@ int sandbox_prepare(const struct sandbox_options *o, struct jv_error *e);
  * (as jvisor sees it) in the parent and 0 in the program, which is set up
  * (mounts, limits, environment) and may exec after the filter arrives. */
 pid_t sandbox_fork(struct jv_error *e);
+/* Keep the program from the control socket (and under --isolate from
+ * signalling the init) with Landlock: the ruleset is built here, before the
+ * fork; a kernel without what is needed is an error or a warning (confine.c). */
+int sandbox_confine_prepare(const struct sandbox_options *o, struct jv_error *e);
+/* In the program's process after no_new_privs: apply it. 0 or an errno. */
+int sandbox_confine(void);
+/* In jvisor once the program's process exists: close the ruleset. */
+void sandbox_confine_forget(void);
 /* In the program's process, once it has its filter: limits, environment,
  * working directory (without --isolate). On failure: a message and _exit(126). */
 void sandbox_child_setup(void);

@@ -1,8 +1,11 @@
 /* The seccomp filter: RET_TRACE for hooked and logged syscalls (every x86 ABI),
  * RET_USER_NOTIF for those served in notify mode (notify.c), allow the rest. It is installed even
  * when nothing is hooked, because it also keeps the program from creating children the supervisor
- * would not trace: clone with CLONE_UNTRACED fails with EPERM, and clone3 (whose flags live in
- * memory) is trapped so the tracer can check them (src/tracer/loop.c). */
+ * would not trace: clone with CLONE_UNTRACED fails with EPERM, and clone3 fails with ENOSYS. Its
+ * flags live in memory that another thread (or process) of the program can rewrite between any
+ * check and the kernel's own read; libc falls back to clone, whose flags are in a register the
+ * filter sees (Docker's default profile makes the same choice). When hooks or the log want clone3
+ * it stops first, and the tracer fails it after the before-hooks (src/tracer/loop.c). */
 #include <errno.h>
 #include <asm/unistd.h>
 #include <linux/audit.h>
@@ -13,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "tracer/argrules.h"
@@ -63,8 +67,23 @@ int filter_export(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len, s
  * jvisor can take the listener). */
 static bool trapped(int nr)
 {
-	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || log_wants(nr) ||
-	       nr == __NR_clone3 || (nr == __NR_execve && notify_pending_adopt());
+	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) ||
+	       observe_at_stops(nr) || log_wants(nr) || nr == __NR_clone3 ||
+	       (nr == __NR_execve && notify_pending_adopt());
+}
+
+static bool stops[SYS_NR_MAX];
+
+void filter_note_stop(int nr)
+{
+	if (nr >= 0 && nr < SYS_NR_MAX)
+		stops[nr] = true;
+}
+
+bool filter_stops(int native, enum sys_abi abi)
+{
+	/* Other ABIs: the prefix below stops every call nothing traps. */
+	return stops[native] || (abi != SYS_ABI_X86_64 && policy_foreign_abi_denied());
 }
 
 #define X32_BIT 0x40000000u
@@ -158,7 +177,12 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 	int r;
 	for (int nr = 0; nr < SYS_NR_MAX; nr++) {
 		bool trap = trapped(nr);
-		if (nr == __NR_clone) {
+		if (trap || policy_watches(nr))
+			filter_note_stop(nr);
+		if (nr == __NR_clone3 && !hooks_wanted(nr, HOOK_BEFORE) &&
+		    !hooks_wanted(nr, HOOK_AFTER) && !log_wants(nr)) {
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+		} else if (nr == __NR_clone) {
 			r = seccomp_rule_add(
 			    ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
 			    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, CLONE_UNTRACED));
@@ -167,7 +191,8 @@ int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e)
 				    ctx, SCMP_ACT_TRACE(JV_TRACE_DATA), nr, 1,
 				    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_UNTRACED, 0));
 		} else if (trap) {
-			/* With the argument filters of its hooks, if any. */
+			/* With the argument filters of its hooks, if any (clone3:
+			 * none, argrules.c). */
 			r = argrules_add(ctx, nr,
 					 notify_served(nr) ? SCMP_ACT_NOTIFY
 							   : SCMP_ACT_TRACE(JV_TRACE_DATA));

@@ -8,6 +8,7 @@
  * then put the exit registers back. */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -91,5 +92,20 @@ int tracer_inject(void *thread, int nr, const uint64_t args[6], int64_t *result,
 	*result = (int64_t)r.rax;
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &saved) < 0)
 		return jv_err(e, errno, "ptrace(PTRACE_SETREGS)");
+	return 0;
+}
+
+int tracer_skip_at_entry(struct thread *t, int64_t raw, struct jv_error *e)
+{
+	/* At a syscall-entry-stop (not a seccomp stop) the seccomp filters still
+	 * run after the stop, on syscall number -1 (which has the x32 bit set):
+	 * their answer is replaced at the exit stop. */
+	t->at_entry_stop = false;
+	if (ptrace(PTRACE_POKEUSER, t->tid, offsetof(struct user_regs_struct, orig_rax), -1L) < 0)
+		return jv_err(e, errno, "ptrace(PTRACE_POKEUSER)");
+	if (run_to_syscall_stop(t, e) < 0)
+		return -1;
+	if (ptrace(PTRACE_POKEUSER, t->tid, offsetof(struct user_regs_struct, rax), (long)raw) < 0)
+		return jv_err(e, errno, "ptrace(PTRACE_POKEUSER)");
 	return 0;
 }

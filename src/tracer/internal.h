@@ -8,8 +8,15 @@
 
 #include "hooks/hooks.h"
 
-/* RET_DATA of our RET_TRACE rules, to tell our stops from a program's own filter. */
+/* RET_DATA of our RET_TRACE rules. The tracer never trusts it (the program's
+ * own filters can return it too): it only helps reading a filter. */
 #define JV_TRACE_DATA 0x4a56
+
+/* A copy of an argument pinned by a hook (pin.c): pages of a region. */
+struct pin_ref {
+	unsigned region; /* 0: none */
+	uint16_t first, count;
+};
 
 struct thread {
 	pid_t tid, tgid;
@@ -17,15 +24,16 @@ struct thread {
 	bool at_entry_stop; /* an injection left it at a syscall-entry-stop */
 	bool gone;	    /* exited while a hook was running */
 	int gone_status;
-	bool guard_clone; /* a clone3 whose child must turn out traced */
-	pid_t last_child; /* the child of this thread's last clone event (0: none since entry) */
-	int pass_sysno;	  /* the next seccomp stop of this syscall was already hooked */
+	int pass_sysno;		/* the next seccomp stop of this syscall was already hooked */
 	unsigned args_changed;	/* before-hooks changed these arguments */
 	uint64_t orig_args[6];	/* the arguments as the program passed them */
+	struct pin_ref pins[6]; /* arguments pinned for the syscall in progress */
 	struct hook_event ev;	/* the syscall in progress */
 	void *local;		/* the engine's per-thread state */
 	struct log_thread *log; /* the event log's state (src/log) */
 	bool log_call;		/* the log follows the syscall in progress */
+	struct obs_call *obs;	/* observers' state (observing.c); NULL: none yet */
+	bool obs_call;		/* observers follow the syscall in progress */
 	struct thread *hnext;
 };
 
@@ -40,6 +48,12 @@ size_t thread_count(void);
 struct sock_filter;
 int filter_build(struct sock_filter **prog, size_t *len, struct jv_error *e);
 
+/* Native syscalls that a filter jvisor installed may stop (RET_TRACE, any
+ * ABI, some arguments); the set only grows. A seccomp stop of any other
+ * syscall comes from the program's own filter (loop.c). */
+void filter_note_stop(int nr);
+bool filter_stops(int native, enum sys_abi abi);
+
 /* Register helpers for the argument registers of an ABI. */
 void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t v);
 
@@ -48,11 +62,35 @@ void regs_set_arg(struct user_regs_struct *r, enum sys_abi abi, int i, uint64_t 
 pid_t tracer_queue_pop(int *status);
 void tracer_release_held(void);
 
+/* inject.c: skip the syscall of t, which an injection left at a
+ * syscall-entry-stop, so that the program sees raw (-1 with *e filled when t
+ * is gone). */
+int tracer_skip_at_entry(struct thread *t, int64_t raw, struct jv_error *e);
+
+/* pin.c: free the copies pinned for t's syscall (its exit stop, or it was
+ * skipped, or t is gone); forget a process's regions (exec, exit). */
+void pin_release(struct thread *t);
+void pin_forget(pid_t tgid);
+
 /* logging.c: events for the log (call only when log_active). */
 void tlog_clone(struct thread *t, int event, pid_t child);
 void tlog_exec(struct thread *t, pid_t old_tid);
 void tlog_signal(struct thread *t, int sig);
 void tlog_exit(struct thread *t, pid_t tid, int status);
+
+/* observing.c: the observers' records from the stop path (observe-mode hooks).
+ * At the seccomp stop of an observed call, before the hooks: */
+struct obs_call;
+void tobs_enter(struct thread *t, const struct hook_event *ev);
+/* The call returned (ran: the kernel ran it, false: a hook skipped it) with
+ * raw as the program sees it; eff: its arguments as the kernel ran them. */
+void tobs_exit(struct thread *t, const uint64_t eff[6], bool ran, int64_t raw);
+/* The call never returns (exit, exit_group). */
+void tobs_noreturn(struct thread *t);
+/* The thread is gone (thread_del). */
+void tobs_end(struct thread *t);
+/* A notification of an observed call, answered (skipped: with raw). */
+void tobs_notified(const struct hook_event *ev, bool skipped, int64_t raw);
 
 /* The filter's common parts (filter.c, also used by grow.c): a libseccomp
  * context that allows by default and covers every x86 ABI, and its export as

@@ -1,16 +1,16 @@
 /* The event loop: one wait for the next stop (wait.c), then the stop's handler. */
 #include <asm/unistd.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sched.h>
 #include <sys/ptrace.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "common/util.h"
 #include "bpf/backend.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
@@ -26,6 +26,14 @@ extern pid_t tracer_root_pid;
 extern int tracer_exec_err_fd;
 extern const char *tracer_prog_name;
 static int root_status = -1;
+static bool exit_with_root;
+
+void tracer_exit_with_root(void)
+{
+	exit_with_root = true;
+}
+/* The program's first process sits in a group-stop (SIGSTOP, ^Z). */
+static volatile sig_atomic_t root_group_stopped;
 /* The program proper has started (its first exec); before, the child runs jvisor's code. */
 static bool root_started;
 
@@ -84,6 +92,10 @@ static void on_exit_status(struct thread *t, pid_t tid, int status)
 	if (log_active)
 		tlog_exit(t, tid, status);
 	if (t)
+		pin_release(t);
+	/* Regions are per tgid; a leader's exit is reported after its threads'. */
+	pin_forget(tid);
+	if (t)
 		thread_del(t);
 }
 
@@ -94,19 +106,6 @@ static bool reap_gone(struct thread *t)
 		return false;
 	on_exit_status(t, t->tid, t->gone_status);
 	return true;
-}
-
-/* Does clone3's struct clone_args at addr ask for CLONE_UNTRACED (a child the
- * supervisor would not trace)? An unreadable struct is left to the kernel. */
-static bool clone3_untraced(struct thread *t, uint64_t addr, enum sys_abi abi)
-{
-	uint64_t flags = 0;
-	struct iovec local = {&flags, sizeof(flags)};
-	struct iovec remote = {(void *)(uintptr_t)(abi == SYS_ABI_I386 ? (uint32_t)addr : addr),
-			       sizeof(flags)};
-	if (process_vm_readv(t->tid, &local, 1, &remote, 1, 0) != sizeof(flags))
-		return false;
-	return (flags & CLONE_UNTRACED) != 0;
 }
 
 /* The sandbox policy (src/sandbox/policy.c): true when it denied the call. */
@@ -120,13 +119,15 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	int err = policy_watches(native) ? policy_check(t->tid, native, a, &why) : 0;
 	/* A call of another ABI that nothing traps (or traps any more). */
 	if (!err && foreign && !hooks_wanted(native, HOOK_BEFORE) &&
-	    !hooks_wanted(native, HOOK_AFTER) && !log_follows(native))
+	    !hooks_wanted(native, HOOK_AFTER) && !observe_at_stops(native) && !log_follows(native))
 		err = policy_check_abi(native, &why);
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
-	if (log_active && log_follows(native)) {
-		/* The log records the denied call like a skipped one. */
+	bool logged = log_active && log_follows(native),
+	     observed = observe_at_stop_match(native, a);
+	if (logged || observed) {
+		/* The log and the observers see the denied call like a skipped one. */
 		struct hook_event *ev = &t->ev;
 		*ev = (struct hook_event){.pid = t->tgid,
 					  .tid = t->tid,
@@ -137,11 +138,14 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 					  .thread = t};
 		memcpy(ev->args, a, sizeof(a));
 		struct hook_verdict v = {.skip = true, .result_set = true, .raw = -err};
-		if (log_sys_enter(&t->log, ev) && log_sys_hooked(t->log, ev, &v))
+		if (logged && log_sys_enter(&t->log, ev) && log_sys_hooked(t->log, ev, &v))
 			log_sys_exit(t->log, -err, &v);
+		if (observed) {
+			tobs_enter(t, ev);
+			tobs_exit(t, a, false, -err);
+		}
 	}
 	skip_syscall(t, -err);
-	t->guard_clone = false;
 	t->at_entry_stop = false;
 	t->in_syscall = false;
 	resume(t, 0);
@@ -171,18 +175,15 @@ unsigned long tracer_seen(int nr)
 	return nr >= 0 && nr < SYS_NR_MAX ? seen[nr] : 0;
 }
 
+/* A seccomp stop. Its RET_DATA is never read: among filters with the same action
+ * the kernel reports the newest filter's data, and the program may install
+ * filters of its own (returning jvisor's values). What the stop means is
+ * decided from the syscall (ABI, number, arguments) and jvisor's own state. */
 static void on_seccomp_stop(struct thread *t)
 {
 	struct __ptrace_syscall_info si;
 	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(si), &si) <= 0 ||
 	    si.op != PTRACE_SYSCALL_INFO_SECCOMP) {
-		resume(t, 0);
-		return;
-	}
-	if (si.seccomp.ret_data != JV_TRACE_DATA && si.seccomp.ret_data != JV_POLICY_DATA &&
-	    si.seccomp.ret_data != JV_ABI_DATA) {
-		/* A RET_TRACE of the program's own filter: behave as if untraced. */
-		skip_syscall(t, -ENOSYS);
 		resume(t, 0);
 		return;
 	}
@@ -195,6 +196,14 @@ static void on_seccomp_stop(struct thread *t)
 		nr &= ~__X32_SYSCALL_BIT;
 	}
 	int native = sys_to_native(abi, nr);
+	if (native >= 0 && native < SYS_NR_MAX && !filter_stops(native, abi)) {
+		/* No filter of jvisor stops this call: the program's own filter
+		 * asked for RET_TRACE. Without a tracer the kernel fails it with
+		 * ENOSYS; so does jvisor, which has no interest in it. */
+		skip_syscall(t, -ENOSYS);
+		resume(t, 0);
+		return;
+	}
 	if (!root_started && native == __NR_execve && notify_pending_adopt() &&
 	    notify_adopt(t->tid) < 0) {
 		/* Its notify-mode calls would fail with ENOSYS, hooks unrun. */
@@ -217,30 +226,16 @@ static void on_seccomp_stop(struct thread *t)
 		return;
 	}
 	seen[native]++; /* for the control socket's stats */
-	bool foreign = si.seccomp.ret_data == JV_ABI_DATA;
+	bool foreign = abi != SYS_ABI_X86_64;
 	if ((foreign || policy_watches(native)) &&
 	    policy_stop(t, native, abi, si.seccomp.args, foreign))
 		return;
-	if (si.seccomp.ret_data == JV_POLICY_DATA) {
-		resume(t, 0); /* allowed by the policy, and neither hooked nor logged */
-		return;
-	}
 	if (t->pass_sysno == native) {
 		t->pass_sysno = -1;
 		t->in_syscall = hooks_wanted(native, HOOK_AFTER) || t->args_changed ||
-				t->log_call || t->guard_clone;
+				t->log_call || t->obs_call;
 		resume(t, 0);
 		return;
-	}
-	t->guard_clone = false;
-	if (native == __NR_clone3) {
-		if (clone3_untraced(t, si.seccomp.args[0], abi)) {
-			skip_syscall(t, -EPERM);
-			resume(t, 0);
-			return;
-		}
-		t->guard_clone = true;
-		t->last_child = 0;
 	}
 	struct hook_event *ev = &t->ev;
 	ev->pid = t->tgid;
@@ -258,18 +253,39 @@ static void on_seccomp_stop(struct thread *t)
 		t->orig_args[i] = ev->args[i];
 	}
 	t->args_changed = 0;
+	pin_release(t);
 	t->log_call = log_active && log_stop_logs(native, abi) && log_sys_enter(&t->log, ev);
+	/* Observers: the record is decoded at the stops, not from live memory later. */
+	t->obs_call = observe_at_stop_match(native, ev->args);
+	if (t->obs_call)
+		tobs_enter(t, ev);
 	struct hook_verdict v = {0};
 	unsigned gen = hooks_generation();
 	if (hooks_wanted(native, HOOK_BEFORE))
 		hooks_run(ev, &v);
 	if (reap_gone(t) || (hooks_generation() != gen && grow_in_hook(t)))
 		return;
+	if (native == __NR_clone3 && !v.skip) {
+		/* clone3 never runs (filter.c): its flags are in memory that
+		 * another thread can change after any check. libc falls back to
+		 * clone, whose flags the filter sees in a register. */
+		v.skip = v.result_set = true;
+		v.raw = -ENOSYS;
+	}
 	if (t->log_call)
 		t->log_call = log_sys_hooked(t->log, ev, &v);
 	if (v.skip) {
+		if (t->obs_call)
+			tobs_exit(t, ev->args, false, v.raw);
+		t->obs_call = false;
+		if (t->args_changed) /* pinned copies (pin.c): the program's own values */
+			apply_args(t, t->args_changed, t->orig_args);
+		t->args_changed = 0;
+		pin_release(t);
+		struct jv_error e;
+		if (t->at_entry_stop && tracer_skip_at_entry(t, v.raw, &e) < 0 && reap_gone(t))
+			return;
 		skip_syscall(t, v.raw);
-		t->guard_clone = false;
 		t->at_entry_stop = false;
 		t->in_syscall = false;
 		resume(t, 0);
@@ -277,7 +293,7 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	if (v.args_set) {
 		apply_args(t, v.args_set, v.args);
-		t->args_changed = v.args_set;
+		t->args_changed |= v.args_set; /* also the arguments pinned (pin.c) */
 	}
 	if (t->at_entry_stop) {
 		/* An injection moved us to a syscall-entry-stop; the seccomp stop of
@@ -288,7 +304,7 @@ static void on_seccomp_stop(struct thread *t)
 	/* Changed arguments are put back at the exit stop: the kernel preserves
 	 * the argument registers, and compiled code may rely on it. */
 	t->in_syscall =
-	    hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->guard_clone;
+	    hooks_wanted(native, HOOK_AFTER) || t->args_changed || t->log_call || t->obs_call;
 	resume(t, 0);
 }
 
@@ -310,26 +326,19 @@ static void on_syscall_exit(struct thread *t)
 		return;
 	}
 	int64_t rv = si.exit.rval;
-	if (t->guard_clone) {
-		t->guard_clone = false;
-		if (rv > 0 && t->last_child == 0) {
-			/* The child was created untraced (its flags changed after the
-			 * check at entry): it must not run outside the supervisor. */
-			kill((pid_t)rv, SIGKILL);
-			jv_warn("killed pid %d: created untraced by clone3 (CLONE_UNTRACED)",
-				(int)rv);
-			rv = -EPERM;
-			set_result(t, rv);
-		}
-	}
 	if (is_restart(rv)) {
 		/* Interrupted by a signal; if the kernel restarts it, the program
 		 * makes it again with its own arguments and the hooks see a new call. */
 		if (t->args_changed)
 			apply_args(t, t->args_changed, t->orig_args);
+		t->args_changed = 0;
+		pin_release(t);
 		if (t->log_call)
 			log_sys_exit(t->log, rv, NULL);
 		t->log_call = false;
+		if (t->obs_call) /* as the log: a record with the restart code */
+			tobs_exit(t, t->ev.args, true, rv);
+		t->obs_call = false;
 		resume(t, 0);
 		return;
 	}
@@ -345,9 +354,13 @@ static void on_syscall_exit(struct thread *t)
 	if (t->log_call)
 		log_sys_exit(t->log, rv, &v);
 	t->log_call = false;
+	if (t->obs_call) /* queued: the observers run while the program goes on */
+		tobs_exit(t, ev->args, true, v.result_set ? v.raw : rv);
+	t->obs_call = false;
 	if (t->args_changed && !replaces_regs(ev->sysno, rv))
 		apply_args(t, t->args_changed, t->orig_args);
 	t->args_changed = 0;
+	pin_release(t);
 	if (v.result_set)
 		set_result(t, v.raw);
 	resume(t, 0);
@@ -362,9 +375,6 @@ static void on_event(struct thread *t, int event, int sig)
 	case PTRACE_EVENT_VFORK:
 		if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) == 0 && !thread_get((pid_t)msg))
 			thread_add((pid_t)msg);
-		/* A child was reported, so it is traced (it may be gone before the
-		 * call returns; its pid may also differ in another pid namespace). */
-		t->last_child = (pid_t)msg;
 		if (log_active && msg)
 			tlog_clone(t, event, (pid_t)msg);
 		break;
@@ -381,6 +391,8 @@ static void on_event(struct thread *t, int event, int sig)
 			}
 		}
 		t->tgid = t->tid;
+		pin_forget(t->tgid); /* a new address space */
+		pin_release(t);
 		root_started = true;
 		if (log_active)
 			tlog_exec(t, msg ? (pid_t)msg : t->tid);
@@ -389,8 +401,10 @@ static void on_event(struct thread *t, int event, int sig)
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 			/* Group-stop: stay stopped until SIGCONT, as natively. */
 			ptrace(PTRACE_LISTEN, t->tid, 0, 0);
-			if (t->tid == tracer_root_pid)
+			if (t->tid == tracer_root_pid) {
+				root_group_stopped = 1;
 				sandbox_program_stopped(); /* --isolate: ^Z stops jvisor too */
+			}
 			return;
 		}
 		if (tracer_grow_pending && tracer_grow_at_stop(t))
@@ -417,6 +431,8 @@ static void handle(pid_t tid, int status)
 	}
 	if (!WIFSTOPPED(status))
 		return;
+	if (tid == tracer_root_pid)
+		root_group_stopped = 0; /* it runs again (a group-stop sets it again) */
 	if (!t)
 		t = thread_add(tid);
 	int sig = WSTOPSIG(status);
@@ -440,16 +456,69 @@ static void handle(pid_t tid, int status)
 	}
 }
 
+/* The mask of line "key" (SigBlk:, ...) of /proc/PID/status text; async-signal-safe. */
+static uint64_t status_mask(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	for (const char *p = text; *p; p++) {
+		if ((p == text || p[-1] == '\n') && !strncmp(p, key, klen)) {
+			uint64_t m = 0;
+			for (p += klen; *p == '\t' || *p == ' '; p++)
+				;
+			for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+				m = m << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+			return m;
+		}
+	}
+	return 0;
+}
+
+/* Would sig (whose default action ends the process) end the stopped process
+ * pid now, as the kernel does for a process nobody traces? Not when the
+ * program catches, ignores or blocks it. Async-signal-safe. */
+static bool ends_stopped(pid_t pid, int sig)
+{
+	char path[40], text[4096];
+	const char *fmt = "/proc/";
+	size_t n = 0;
+	for (; fmt[n]; n++)
+		path[n] = fmt[n];
+	char digits[12];
+	int nd = 0;
+	for (unsigned v = (unsigned)pid; v || !nd; v /= 10)
+		digits[nd++] = (char)('0' + v % 10);
+	while (nd)
+		path[n++] = digits[--nd];
+	memcpy(path + n, "/status", 8);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	text[len] = 0;
+	uint64_t bit = 1ull << (sig - 1);
+	return !((status_mask(text, "SigBlk:") | status_mask(text, "SigIgn:") |
+		  status_mask(text, "SigCgt:")) &
+		 bit);
+}
+
 /* Signals sent to jvisor by someone (kill, not the terminal) go to the program. */
 static void forward_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int saved = errno;
 	pid_t root = tracer_root_pid;
-	if (sig != SIGUSR1 && sig != SIGUSR2)
+	if (sig != SIGUSR1 && sig != SIGUSR2 && sig != SIGCONT)
 		log_interrupted = sig; /* a blocked log socket gives up soon */
-	if (root > 0 && (si->si_code <= 0 || getpgid(root) != getpgrp()))
+	if (root > 0 && (si->si_code <= 0 || getpgid(root) != getpgrp())) {
 		kill(root, sig);
+		/* A traced process stays stopped with the signal pending where an
+		 * untraced one dies at once: let it go on to take the signal. */
+		if (sig != SIGCONT && root_group_stopped && ends_stopped(root, sig))
+			kill(root, SIGCONT);
+	}
 	errno = saved;
 }
 
@@ -457,7 +526,7 @@ static void install_forwarding(void)
 {
 	/* SIGUSR1 is free: the engine suspends its threads with a signal of its own
 	 * (js_init). A signal left out here kills jvisor, or worse, reaches the engine. */
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
 	struct sigaction sa = {0};
 	sa.sa_sigaction = forward_signal;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -509,19 +578,25 @@ int tracer_run(void)
 		int status;
 		pid_t tid = tracer_queue_pop(&status); /* stops collected by stopThreads first */
 		if (tid <= 0 && tracer_wake) {
-			run_wake(); /* a control request (src/control), with no stop pending */
+			observe_drain(); /* the request sees every completed call observed */
+			run_wake();	 /* a control request (src/control), with no stop pending */
 			continue;
 		}
 		if (tid <= 0 && notify_active())
 			tid = notify_wait_any(&status); /* also serves notifications (0) */
 		else if (tid <= 0 && bpfl_on())
-			tid = tracer_wait_fd(bpfl_fd(), &status, log_unflushed != 0);
+			tid = tracer_wait_fd(bpfl_fd(), &status,
+					     log_unflushed != 0 || observe_pending());
 		else if (tid <= 0)
-			tid = tracer_wait_next(&status, log_unflushed != 0);
+			tid = tracer_wait_next(&status, log_unflushed != 0 || observe_pending());
 		if (tid == 0)
 			bpfl_drain();
-		if (tid == 0 || (log_unflushed && jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
-			log_flush(); /* nothing to handle now: write the log before blocking */
+		if (tid == 0 || ((log_unflushed || observe_pending()) &&
+				 jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
+			/* Nothing to handle now: run the observers and write the log
+			 * before blocking. */
+			observe_drain();
+			log_flush();
 			flushed_at = jv_now_ns();
 		}
 		if (tid == 0) {
@@ -531,6 +606,8 @@ int tracer_run(void)
 		}
 		if (tid > 0) {
 			handle(tid, status);
+			if (exit_with_root && root_status >= 0)
+				break;
 			tracer_release_held(); /* threads a hook stopped and did not resume */
 			if (hooks_generation() != seen_generation)
 				grow_for_new_hooks(&seen_generation);
@@ -540,6 +617,7 @@ int tracer_run(void)
 			continue;
 		break; /* ECHILD: nothing left to trace */
 	}
+	observe_drain();
 	int err = 0;
 	if (tracer_exec_err_fd >= 0 && read(tracer_exec_err_fd, &err, sizeof(err)) == sizeof(err)) {
 		jv_warn("cannot execute %s: %s", tracer_prog_name, strerror(err));

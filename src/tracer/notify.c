@@ -32,8 +32,10 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include "accessors/mem.h"
 #include "common/util.h"
 #include "bpf/backend.h"
+#include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "tracer/grow.h"
@@ -90,8 +92,9 @@ static bool kernel_supports(void)
  * clone, clone3 and exec (children, CLONE_UNTRACED, the listener itself). */
 static bool eligible(int nr)
 {
-	return hooks_notify_only(nr) && !log_wants(nr) && !policy_watches(nr) && nr != __NR_clone &&
-	       nr != __NR_clone3 && nr != __NR_execve && nr != __NR_execveat;
+	return hooks_notify_only(nr) && (hooks_wanted(nr, HOOK_BEFORE) || observe_at_stops(nr)) &&
+	       !log_wants(nr) && !policy_watches(nr) && nr != __NR_clone && nr != __NR_clone3 &&
+	       nr != __NR_execve && nr != __NR_execveat;
 }
 
 bool notify_plan(void)
@@ -100,7 +103,8 @@ bool notify_plan(void)
 	for (int nr = 0; nr < SYS_NR_MAX; nr++)
 		any |= served[nr] = eligible(nr);
 	if (any && !kernel_supports()) {
-		jv_warn("seccomp user notification is not available on this kernel: notify-mode "
+		jv_warn("seccomp user notification is not available (kernel older than 5.6, or "
+			"pidfd_getfd denied by a container's seccomp profile): notify-mode "
 			"hooks run at ptrace stops");
 		memset(served, 0, sizeof(served));
 		any = false;
@@ -130,9 +134,9 @@ bool notify_active(void)
 int notify_adopt(pid_t pid)
 {
 	int num = -1;
-	struct iovec local = {&num, sizeof(num)};
-	struct iovec remote = {&tracer_child_listener, sizeof(num)};
-	ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	struct jv_error e;
+	ssize_t r =
+	    mem_read(pid, (uint64_t)(uintptr_t)&tracer_child_listener, &num, sizeof(num), &e);
 	if (r != sizeof(num) || num < 0) {
 		if (r >= 0)
 			errno = EBADF;
@@ -230,6 +234,10 @@ static void answer(const struct seccomp_notif *req)
 	struct jv_error e;
 	if (hooks_generation() != gen && tracer_grow_notified(tid, &e) < 0)
 		jv_warn("hooks added by a hook: %s", e.msg); /* the loop tries again */
+	/* Observers: decoded now, while the call waits for the answer; they run
+	 * from the queue after it. */
+	if (observe_at_stop_match(native, ev.args))
+		tobs_notified(&ev, v.skip, v.raw);
 	send_resp(id, !v.skip, v.raw);
 }
 
@@ -300,8 +308,8 @@ pid_t notify_wait_any(int *status)
 				return r;
 			child_events = false;
 		}
-		if (log_unflushed)
-			return 0; /* the loop writes the log first */
+		if (log_unflushed || observe_pending())
+			return 0; /* the loop writes the log and runs the observers first */
 		if (tracer_wake) {
 			errno = EINTR;
 			return -1;

@@ -66,6 +66,8 @@ static __attribute__((noreturn)) void child(char *const argv[], int rfd, int err
 	int err = 0;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = errno;
+	if (!err)
+		err = sandbox_confine(); /* Landlock: the control socket out of reach */
 	if (!err && len) {
 		struct sock_fprog prog = {.len = (unsigned short)len, .filter = insns};
 		/* A received notification waits for jvisor's answer even when a

@@ -62,6 +62,7 @@ struct thread *thread_add(pid_t tid)
 
 void thread_del(struct thread *t)
 {
+	tobs_end(t);
 	unlink_thread(t);
 	hooks_thread_gone(t->local);
 	log_thread_end(&t->log);

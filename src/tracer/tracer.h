@@ -4,6 +4,7 @@
 #pragma once
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -19,6 +20,9 @@ void tracer_abort(void);
 /* Trace until every traced process is gone. Returns jvisor's exit status:
  * the program's, or 128+N when it was killed by signal N. */
 int tracer_run(void);
+/* tracer_run() returns as soon as the program itself (the first process) has
+ * ended, whatever else runs (--container); the rest dies with jvisor. */
+void tracer_exit_with_root(void);
 
 /* For accessors, with the `thread` of a struct hook_event. */
 pid_t tracer_thread_tid(void *thread);
@@ -28,6 +32,14 @@ pid_t tracer_thread_pid(void *thread);
  * registers and its pending syscall are intact afterwards. */
 int tracer_inject(void *thread, int nr, const uint64_t args[6], int64_t *result,
 		  struct jv_error *e);
+
+/* In a before-hook: copy argument argi (a NUL-terminated string of at most
+ * max bytes with its NUL, or max bytes when !string) into memory the program
+ * cannot write, point the argument at the copy until the syscall's exit stop,
+ * and return the copy in *out (malloc'd; for a string its length without the
+ * NUL, *out NUL-terminated). src/tracer/pin.c, docs/api.md. */
+ssize_t tracer_pin(void *thread, int argi, size_t max, bool string, uint8_t **out,
+		   struct jv_error *e);
 
 /* For accessors (src/tracer/query.c, stop.c). None of these runs on the stop path. */
 /* The tgid of tid when tid is a thread traced by this sandbox, else -1. */
@@ -51,6 +63,10 @@ extern void (*tracer_wake_fn)(void);
 unsigned long tracer_seen(int nr);
 /* Handle one waitpid() status as the loop would (src/tracer/grow.c). */
 void tracer_handle(pid_t tid, int status);
+
+/* Bytes of strings and buffers the observers' records show (observing.c;
+ * --string-limit; 0 keeps 256). */
+void tracer_observe_string_limit(size_t n);
 
 /* The pid of the program jvisor started (logging.c). */
 pid_t tracer_root(void);

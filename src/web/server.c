@@ -277,7 +277,7 @@ static json_t *control_ask(json_t *req, char *msg, size_t ml)
 	if (!control_path) {
 		snprintf(msg, ml, "%s",
 			 live ? "the viewer reaches the sandbox through a unix control socket "
-				"(--control unix or unix:PATH), not this one"
+				"(--control unix, unix:@NAME or unix:PATH), not this one"
 			      : "this viewer shows a saved log: there is no sandbox to control");
 		json_decref(req);
 		return NULL;
@@ -287,19 +287,23 @@ static json_t *control_ask(json_t *req, char *msg, size_t ml)
 		json_decref(req);
 		return NULL;
 	}
-	_cleanup_free_ char *line = json_dumps(req, JSON_COMPACT);
+	/* One write for the request and its newline: the server answers a complete object
+	 * at once and closes a seed-style connection soon after, so a newline sent on its
+	 * own could meet a closed socket (EPIPE) on a loaded machine. */
+	_cleanup_free_ char *obj = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
+	_cleanup_free_ char *line = xasprintf("%s\n", obj);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", control_path);
+	struct sockaddr_un sa;
+	int salen = jv_unix_addr(&sa, control_path); /* a path or "@NAME" */
 	struct timeval tv = {.tv_sec = 20};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0 || salen < 0 || connect(fd, (struct sockaddr *)&sa, (socklen_t)salen) < 0) {
 		snprintf(msg, ml, "cannot reach the control socket: %s", strerror(errno));
 		return NULL;
 	}
-	if (jv_write_all(fd, line, strlen(line)) < 0 || jv_write_all(fd, "\n", 1) < 0) {
+	if (jv_write_all(fd, line, strlen(line)) < 0) {
 		snprintf(msg, ml, "control socket: %s", strerror(errno));
 		return NULL;
 	}

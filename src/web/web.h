@@ -12,7 +12,7 @@
 struct web_options {
 	const char *addr;     /* "127.0.0.1:PORT", "[::1]:PORT", "0.0.0.0:PORT", "PORT" */
 	const char *log_path; /* the JSON-lines log to serve */
-	const char *control;  /* "unix:PATH" of the control socket, or NULL (view) */
+	const char *control;  /* "unix:PATH" or "unix:@NAME" of the control socket, or NULL */
 	bool live;	      /* the log is still being written */
 };
 

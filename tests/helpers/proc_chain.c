@@ -5,7 +5,8 @@
  * proc_chain fork        root (2 calls) forks a child (3 calls) that forks a grandchild
  *                        (4 calls, exit 13); the child exits 12
  * proc_chain vfork       vfork, then the child execs "proc_chain calls 5 21"
- * proc_chain clone3      raw clone3 without CLONE_VM (6 calls, exit 22)
+ * proc_chain clone3      raw clone3 without CLONE_VM (6 calls, exit 22); when it fails
+ *                        with ENOSYS (under jvisor), raw clone as libc falls back to
  * proc_chain threadexec  a second thread calls getppid 3 times and execs
  *                        "proc_chain calls 7 23" while the leader is alive (in pause())
  * proc_chain leaderexit  the leader starts 4 threads and calls pthread_exit; each
@@ -140,6 +141,10 @@ int main(int argc, char **argv)
 		memset(&ca, 0, sizeof(ca));
 		ca.exit_signal = SIGCHLD;
 		long c = syscall(SYS_clone3, &ca, sizeof(ca));
+		if (c < 0 && errno == ENOSYS) {
+			printf("clone3 ENOSYS: clone\n");
+			c = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+		}
 		if (c < 0) {
 			perror("clone3");
 			return 1;

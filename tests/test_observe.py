@@ -1,0 +1,326 @@
+"""Observe-mode hooks (docs/hooks.md, "Observe mode"): JavaScript that gets each
+completed call of a syscall from the event stream and never changes it. Each test
+checks which path fed the observers through the event's `mode`."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import JVISOR, ROOT, helper, jvisor_run
+from test_control import ctl, sandboxes, start  # noqa: F401 (sandboxes: a fixture)
+
+
+def run(tmp_path, js, argv, opts=(), timeout=120, env=None):
+    full = dict(os.environ, **(env or {}))
+    return jvisor_run([*opts, "--", *argv], hooks=textwrap.dedent(js), tmp_path=tmp_path,
+                      timeout=timeout, env=full)
+
+
+def tagged(out, tag):
+    """The rest of each line "TAG rest" printed by the hooks."""
+    return re.findall(rf"^{tag} (.*)$", out, re.M)
+
+
+# An observer that checks per-thread order: thread THREAD's calls carry
+# a0 = THREAD << 32 | I with I = 0, 1, 2, ... (tests/helpers/obs_threads.c).
+ORDER_JS = """
+    const next = {}, tids = {};
+    let total = 0, bad = 0, modes = {};
+    accessors.%s("getppid", function (a0, a1) {
+        if (a1 !== 0xb5) return;
+        const t = Number(BigInt(a0) >> 32n), i = Number(BigInt(a0) & 0xffffffffn);
+        const key = this.tid + ":" + t;
+        if ((next[key] || 0) !== i) bad++;
+        next[key] = i + 1;
+        tids[this.tid] = true;
+        modes[this.mode] = true;
+        total++;
+    }, {mode: "observe"});
+    accessors.AddHookBefore("exit_group", function () {
+        accessors.print("OBS total=" + total + " bad=" + bad + " threads=" +
+                        Object.keys(tids).length + " modes=" + Object.keys(modes).join(","));
+    }, {mode: "observe"});
+"""
+
+
+@pytest.mark.parametrize("api,mode", [("AddHookAfter", "observe-ptrace"),
+                                      ("AddHookBefore", "observe-notify")])
+def test_every_call_in_per_thread_order(tmp_path, api, mode):
+    threads, k = 16, 500
+    p = run(tmp_path, ORDER_JS % api, [helper("obs_threads"), str(threads), str(k)])
+    assert p.returncode == 0, p.stderr
+    assert f"calls {threads * k} " in p.stdout
+    assert tagged(p.stderr, "OBS") == [f"total={threads * k} bad=0 threads={threads} "
+                                       f"modes={mode}"], p.stderr
+
+
+def test_event_fields_and_persistence(tmp_path):
+    p = run(tmp_path, """
+        accessors.AddHookAfter("openat", function (a0, a1, a2, a3, a4, a5, ev) {
+            if (!String(this.args[1]).endsWith("/nonexistent-obs")) return;
+            persistence.local.n = (persistence.local.n || 0) + 1;
+            persistence.glb.n = (persistence.glb.n || 0) + 1;
+            accessors.print("A " + JSON.stringify({
+                same: ev === this, sysno: this.sysno, name: this.name, phase: this.phase,
+                abi: this.abi, mode: this.mode, ret: this.ret, errno: this.errno,
+                pid: this.pid === this.tid, ts: typeof this.ts, dur: typeof this.dur_us,
+                args: this.args, raw: typeof a1, local: persistence.local.n,
+                glb: persistence.glb.n}));
+        }, {mode: "observe"});
+        accessors.AddHookBefore("openat", function () {
+            if (!String(this.args[1]).endsWith("/nonexistent-obs")) return;
+            accessors.print("B " + this.phase + " " + this.ret + " " + this.errno);
+        }, {mode: "observe"});
+        """, ["/bin/sh", "-c", "exec cat /nonexistent-obs 2>/dev/null"])
+    assert p.returncode == 1
+    a = [json.loads(x) for x in tagged(p.stderr, "A")]
+    assert a == [{"same": True, "sysno": 257, "name": "openat", "phase": "after",
+                  "abi": "x86_64", "mode": "observe-ptrace", "ret": -1, "errno": 2,
+                  "pid": True, "ts": "number", "dur": "number",
+                  "args": ["AT_FDCWD", "/nonexistent-obs", "O_RDONLY", "0000"],
+                  "raw": "number", "local": 1, "glb": 1}], p.stderr
+    assert tagged(p.stderr, "B") == ["before undefined undefined"]
+
+
+SET = ("openat,read,write,pwrite64,readv,writev,lseek,newfstatat,pipe2,socket,bind,connect,"
+       "getsockname,sendto,recvfrom,socketpair,mmap,mprotect,nanosleep,getcwd,chdir,access,"
+       "unlinkat,memfd_create,ioctl,kill,rt_sigprocmask,setresuid,setresgid,sysfs")
+
+
+def test_decoded_args_equal_the_log(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    log = tmp_path / "log.jsonl"
+    js = "".join(
+        f'accessors.AddHookAfter("{n}", function () {{ accessors.logJson({{obs: this.name, '
+        f'tid: this.tid, args: this.args, ret: this.ret, errno: this.errno}}); }}, '
+        f'{{mode: "observe"}});\n' for n in SET.split(","))
+    p = run(tmp_path, js, [helper("log_args"), str(scratch)], opts=["-e", SET, "-o", str(log)])
+    assert p.returncode == 0, p.stderr
+    recs = [json.loads(l) for l in log.read_text().splitlines()]
+    logged = [{"obs": r["name"], "tid": r["tid"], "args": r["args"], "ret": r["ret"],
+               "errno": r["errno"]} for r in recs if r["type"] == "syscall"]
+    observed = [r["value"] for r in recs if r["type"] == "log"]
+    assert len(logged) > 40
+    assert observed == logged
+
+
+def test_accessors_that_need_a_stopped_thread_throw(tmp_path):
+    stopped = ["readBytes", "readString", "writeBytes", "writeString", "pinString", "pinBytes",
+               "anonMmap", "munmap", "stopThreads", "resumeThreads", "setUmask"]
+    live = ["getPidInfo", "getFdsInfo", "getMmaps", "getThreadInfo", "getArgv", "getCwd",
+            "getExeInfo"]
+    hooks = tmp_path / "h.js"
+    hooks.write_text(textwrap.dedent("""
+        accessors.AddHookAfter("getppid", function (a0, a1) {
+            if (a1 !== 0xb5) return;
+            for (const f of %s) {
+                try {
+                    accessors[f](a0, 8, 0o22);
+                    accessors.print("T " + f + " did not throw");
+                } catch (e) {
+                    const ok = /not available in an observe-mode hook/.test(e.message) &&
+                               e.errno === 95;
+                    accessors.print("T " + f + " " + (ok ? "throws" : e.message));
+                }
+            }
+            // Read now, while the program waits (the call is over).
+            for (const f of %s) {
+                try {
+                    const v = accessors[f](this.pid);  // the thread is gone: its process
+                    accessors.print("T " + f + " " + (v ? "ok" : "empty"));
+                } catch (e) {
+                    accessors.print("T " + f + " " + e.message);
+                }
+            }
+        }, {mode: "observe"});
+        """ % (json.dumps(stopped), json.dumps(live))))
+    flag = tmp_path / "go"
+    p = subprocess.Popen([JVISOR, "run", "-s", str(hooks), "--", helper("obs_threads"), "1",
+                          "1", str(flag)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    got = []
+    for line in p.stderr:
+        if line.startswith("T "):
+            got.append(line[2:].strip())
+        if line.startswith("T getExeInfo"):
+            flag.write_text("")
+    assert p.wait(30) == 0
+    assert got == [f"{f} throws" for f in stopped] + [f"{f} ok" for f in live]
+
+
+def test_returned_change_is_reported_once_and_ignored(tmp_path):
+    p = run(tmp_path, """
+        accessors.AddHookAfter("getppid", function () { return {ret: 4242}; },
+                               {mode: "observe"});
+        accessors.AddHookBefore("getppid", function () { return {0: 7}; },
+                                {mode: "observe"});
+        """, [helper("fast_calls"), "g:1", "g:2", "g:3"])
+    assert p.returncode == 0, p.stderr
+    rets = [int(x) for x in re.findall(r"^getppid ret=(-?\d+)$", p.stdout, re.M)]
+    assert len(rets) == 3 and 4242 not in rets and rets[0] == rets[1] == rets[2] > 1
+    errs = [l for l in p.stderr.splitlines() if "hook error" in l]
+    assert len(errs) == 2, p.stderr
+    assert any("cannot change the call (it returned the result" in l for l in errs)
+    assert any("cannot change the call (it returned argument 0" in l for l in errs)
+    assert "6 hook calls failed" in p.stderr
+
+
+def test_argument_filter(tmp_path):
+    p = run(tmp_path, """
+        accessors.AddHookAfter("getppid", function (a0) {
+            accessors.print("F " + a0 + " " + this.mode);
+        }, {mode: "observe", args: {0: {value: 0x100, op: ">="}}});
+        """, [helper("fast_calls"), "g:1", "g:0x100", "g:5", "g:0x200"])
+    assert p.returncode == 0, p.stderr
+    assert tagged(p.stderr, "F") == ["256 observe-ptrace", "512 observe-ptrace"]
+
+
+def test_config_file_and_control_socket(tmp_path, sandboxes):  # noqa: F811
+    cfg = tmp_path / "c.json"
+    src = 'function h(a0) { accessors.print("C " + this.mode + " " + a0); }'
+    cfg.write_text(json.dumps({"callbacks": [
+        {"sysno": 110, "type": "after", "source": src, "entry-point": "h",
+         "mode": "observe"}]}))
+    p = jvisor_run(["-c", str(cfg), "--", helper("fast_calls"), "g:9"], timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert tagged(p.stderr, "C") == ["observe-ptrace 9"], p.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"callbacks": [
+        {"sysno": 110, "type": "after", "source": src, "entry-point": "h", "mode": "watch"}]}))
+    p = jvisor_run(["-c", str(bad), "--", "/bin/true"], timeout=60)
+    assert p.returncode != 0 and '"observe"' in p.stderr and "mode" in p.stderr
+
+    # Loaded while the program runs (change-state), then listed with its mode.
+    flag = tmp_path / "go"
+    s = start(sandboxes, tmp_path, ["--", helper("fast_calls"), f"wait:{flag}", "g:77"])
+    assert s.wait_stdout("waiting")
+    ctl(s, "eval", 'accessors.AddHookAfter("getppid", function (a0) {'
+        ' accessors.print("R " + this.mode + " " + a0); }, {mode: "observe"})')
+    hooks = json.loads(ctl(s, "--json", "hooks").stdout)["payload"]
+    assert [h["mode"] for h in hooks] == ["observe"]
+    assert "after/observe" in ctl(s, "hooks").stdout
+    flag.write_text("")
+    assert s.proc.wait(20) == 0
+    assert any(l.startswith("R observe-ptrace 77") for l in s.err_lines), s.err_lines
+
+
+SLOW_JS = """
+    let total = 0;
+    accessors.AddHookAfter("getppid", function (a0, a1) {
+        if (a1 !== 0xb5) return;
+        const end = Date.now() + 1;
+        while (Date.now() < end) {}
+        total++;
+    }, {mode: "observe"});
+    accessors.AddHookBefore("exit_group", function () {
+        accessors.print("OBS total=" + total);
+    }, {mode: "observe"});
+"""
+
+
+def test_slow_observer_holds_the_program_and_loses_nothing(tmp_path, sandboxes):  # noqa: F811
+    hooks = tmp_path / "slow.js"
+    hooks.write_text(textwrap.dedent(SLOW_JS))
+    flag = tmp_path / "go"
+    env = dict(os.environ, JVISOR_OBSERVE_QUEUE="2")
+    s = start(sandboxes, tmp_path, ["-s", str(hooks), "--", helper("obs_threads"), "8", "40",
+                                    str(flag)], env=env)
+    assert s.wait_stdout("waiting", timeout=60)
+    st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]["observed"]
+    flag.write_text("")
+    assert s.proc.wait(30) == 0
+    assert "calls 320 " in s.stdout()
+    assert any(l.startswith("OBS total=320") for l in s.err_lines), s.err_lines
+    assert st["dropped"] == 0 and st["max_queued"] <= 2 and st["delivered"] >= 320, st
+    assert st["held"] > 0, st  # eight threads outran a 1 ms observer
+
+
+def test_drop_policy_counts(tmp_path):
+    p = run(tmp_path, SLOW_JS, [helper("obs_threads"), "8", "40"],
+            env={"JVISOR_OBSERVE_QUEUE": "1,drop"})
+    assert p.returncode == 0, p.stderr
+    total = int(tagged(p.stderr, "OBS")[0].split("=")[1])
+    m = re.search(r"observe-mode hooks: (\d+) calls? dropped", p.stderr)
+    dropped = int(m.group(1)) if m else 0
+    assert total + dropped == 320, p.stderr
+    assert dropped > 0, p.stderr  # eight threads outran a 1 ms observer and a queue of 1
+
+
+def test_bad_queue_setting(tmp_path):
+    p = run(tmp_path, "", ["/bin/true"], env={"JVISOR_OBSERVE_QUEUE": "lots"})
+    assert p.returncode != 0 and "JVISOR_OBSERVE_QUEUE" in p.stderr
+
+
+def test_unprivileged_fallback(tmp_path):
+    """jvisor run by an unprivileged user (setpriv to nobody): observers still run."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to switch to an unprivileged user")
+    if not os.access(JVISOR, os.X_OK) or any(
+            not (os.stat(d).st_mode & 0o001) for d in Path(JVISOR).resolve().parents):
+        pytest.skip("the build directory is not reachable by other users")
+    shared = Path(tempfile.mkdtemp(prefix="jvisor-observe-"))  # /tmp/pytest-of-root is 0700
+    shared.chmod(0o755)
+    hooks = shared / "h.js"
+    hooks.write_text(textwrap.dedent(ORDER_JS % "AddHookAfter"))
+    hooks.chmod(0o644)
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+           JVISOR, "run", "-s", str(hooks), "--", helper("obs_threads"), "4", "100"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(shared)
+    assert p.returncode == 0, p.stderr
+    assert tagged(p.stderr, "OBS") == ["total=400 bad=0 threads=4 modes=observe-ptrace"]
+
+
+def test_time_limit_applies(tmp_path):
+    p = run(tmp_path, """
+        accessors.AddHookAfter("getppid", function (a0) {
+            if (a0 === 2) for (;;) {}
+            accessors.print("L " + a0);
+        }, {mode: "observe"});
+        """, [helper("fast_calls"), "g:1", "g:2", "g:3"], opts=["--hook-timeout", "100"])
+    assert p.returncode == 0, p.stderr
+    assert tagged(p.stderr, "L") == ["1", "3"]
+    assert "ran past its time limit of 100 ms" in p.stderr
+
+
+def test_calls_the_sandbox_policy_denies_are_observed(tmp_path):
+    """A call the policy refuses reaches the observers as a failed call."""
+    p = run(tmp_path, """
+        accessors.AddHookAfter("unshare", function () {
+            accessors.print("U " + this.mode + " " + this.ret + " " + this.errno);
+        }, {mode: "observe"});
+        """, ["/bin/sh", "-c", "exec /usr/bin/unshare -U /bin/true 2>/dev/null"])
+    assert p.returncode != 0
+    assert tagged(p.stderr, "U") == ["observe-ptrace -1 1"], p.stderr
+
+
+def test_observed_but_not_logged(tmp_path):
+    """A syscall outside the -e set reaches its observers and stays out of the log."""
+    log = tmp_path / "log.jsonl"
+    p = run(tmp_path, """
+        accessors.AddHookAfter("openat", function () {
+            if (this.args[1] === "/etc/hostname") accessors.print("O " + this.ret);
+        }, {mode: "observe"});
+        """, ["/bin/cat", "/etc/hostname"], opts=["-e", "read", "-o", str(log)])
+    assert p.returncode == 0, p.stderr
+    recs = [json.loads(l) for l in log.read_text().splitlines()]
+    names = {r["name"] for r in recs if r["type"] == "syscall"}
+    assert names == {"read"}
+    assert [r["text"] for r in recs if r["type"] == "print"] == ["O 3"]
+
+
+def test_check_lists_the_mode(tmp_path):
+    f = tmp_path / "h.js"
+    f.write_text('accessors.AddHookAfter("openat", function () {}, {mode: "observe"});\n')
+    p = subprocess.run([JVISOR, "check", str(f)], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "after-hook on openat (257), observe mode registered at" in p.stdout
