@@ -6,7 +6,7 @@ BUILD ?= build
 # from git at build time; from a tarball (no .git of its own): "unknown", or
 # COMMIT=... on the make command line.
 VERSION := 0.1.0
-PKGS := javascriptcoregtk-4.1 libseccomp jansson libmicrohttpd
+PKGS := javascriptcoregtk-4.1 libseccomp jansson libmicrohttpd libbpf
 ASM_INCLUDE ?= /usr/include/x86_64-linux-gnu/asm
 
 # The warning policy: warnings are errors.
@@ -33,7 +33,7 @@ endif
 
 # src/runc/ is jvisor-runc's own binary (no JavaScriptCore): not part of jvisor.
 RUNC_SRCS := $(sort $(wildcard src/runc/*.c))
-SRCS := $(filter-out $(RUNC_SRCS),$(sort $(wildcard src/*/*.c)))
+SRCS := $(filter-out $(RUNC_SRCS) %.bpf.c,$(sort $(wildcard src/*/*.c)))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 DEPS := $(OBJS:.o=.d) $(RUNC_SRCS:%.c=$(BUILD)/obj/%.d)
 
@@ -63,6 +63,21 @@ $(BUILD)/gen/web_assets.inc: tools/gen-web-assets.sh $(wildcard src/web/assets/*
 	sh tools/gen-web-assets.sh src/web/assets > $@.tmp && mv $@.tmp $@
 $(BUILD)/obj/src/web/server.o: $(BUILD)/gen/web_assets.inc
 
+# The BPF event source (src/bpf/, docs/log.md "Backends"): the kernel's types from
+# its BTF (CI builds on the kernel it runs on), the program compiled by clang,
+# embedded in jvisor as a bpftool skeleton.
+BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+$(BUILD)/gen/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/jvisor.bpf.o: src/bpf/jvisor.bpf.c src/bpf/event.h src/syscalls/roles.h \
+		$(BUILD)/gen/vmlinux.h
+	@echo "  BPF     $<"
+	@clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/gen -Isrc -c $< -o $@
+$(BUILD)/gen/jvisor.skel.h: $(BUILD)/gen/jvisor.bpf.o
+	$(BPFTOOL) gen skeleton $< name jvisor_bpf > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/bpf/backend.o: $(BUILD)/gen/jvisor.skel.h
 # version.h: rewritten only when the version or the commit changed (FORCE asks
 # git every time; the compare keeps the object up to date otherwise). A git that
 # cannot answer (sudo make install in a user's checkout: "dubious ownership")
@@ -193,7 +208,8 @@ format-check:
 DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libseccomp-dev \
 	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
 	libclang-rt-14-dev bc curl iproute2 procps chromium groff-base man-db \
-	podman runc containerd uidmap catatonit
+	podman runc containerd uidmap catatonit \
+	libbpf-dev bpftool libelf-dev zlib1g-dev
 # Node.js and npm only run the browser test. Debian's npm conflicts with a
 # nodejs that bundles npm (NodeSource's), so they are installed only if missing.
 deps:

@@ -38,6 +38,9 @@ struct run_log_options {
 	int socket_full;    /* --log-socket-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
 	long socket_buffer; /* --log-socket-buffer BYTES */
 	long string_limit;  /* --string-limit N */
+	int backend;	    /* --log-backend: -1 unset, enum log_backend (src/bpf/backend.h) */
+	int full;	    /* --log-full: -1 unset, LOG_FULL_BLOCK, LOG_FULL_DROP */
+	int summary;	    /* --summary: -1 unset, 0, 1 */
 	char *container_id; /* --container-id ID: "container" in every record */
 	char *labels;	    /* --label K=V...: the members of "labels", JSON-encoded */
 };
@@ -96,6 +99,9 @@ enum {
 	OPT_LOG_SOCKET_BUFFER,
 	OPT_STRING_LIMIT,
 	OPT_TRACE_ARGS,
+	OPT_LOG_BACKEND,
+	OPT_LOG_FULL,
+	OPT_SUMMARY,
 	OPT_CONTAINER_ID,
 	OPT_LABEL
 };
@@ -107,6 +113,9 @@ enum {
 	    {"log-socket-buffer", required_argument, NULL, OPT_LOG_SOCKET_BUFFER},      \
 	    {"string-limit", required_argument, NULL, OPT_STRING_LIMIT},                \
 	    {"trace-args", required_argument, NULL, OPT_TRACE_ARGS},                    \
+	    {"log-backend", required_argument, NULL, OPT_LOG_BACKEND},                  \
+	    {"log-full", required_argument, NULL, OPT_LOG_FULL},                        \
+	    {"summary", no_argument, NULL, OPT_SUMMARY},                                \
 	    {"container-id", required_argument, NULL, OPT_CONTAINER_ID},                \
 	{                                                                               \
 		"label", required_argument, NULL, OPT_LABEL                             \
@@ -126,9 +135,19 @@ enum {
 	"      --log-socket-buffer BYTES  events kept meanwhile (default 4194304)\n"              \
 	"      --string-limit N       bytes of strings and buffers shown\n"                       \
 	"                             (default 256 in JSON, 32 in text)\n"                        \
+	"      --log-backend auto|bpf|ptrace  where syscall records come from: BPF\n"             \
+	"                             (no stop per call) or ptrace stops (default auto:\n"        \
+	"                             BPF when jvisor may use it)\n"                              \
+	"      --log-full block|drop  BPF's ring buffer is full: the program waits (block,\n"     \
+	"                             default) or records are dropped and counted\n"              \
+	"      --summary              count calls, errors and time per syscall: a table\n"        \
+	"                             on stderr at exit (and a summary record in the log)\n"      \
 	"      --container-id ID      add \"container\":ID to every JSON record\n"                \
 	"      --label KEY=VALUE      add KEY to every JSON record's \"labels\" (repeatable)\n"
 int log_option(struct run_log_options *o, int opt, const char *arg);
+/* Start the BPF backend as --log-backend says (after tracer_spawn: pid is the
+ * program); auto falls back to ptrace with a note on stderr. */
+int log_options_backend(const struct run_log_options *o, int pid, struct jv_error *e);
 struct json_t;
 int log_config_key(const char *path, const char *key, struct json_t *v, struct run_log_options *o,
 		   struct jv_error *e);

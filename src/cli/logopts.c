@@ -2,6 +2,7 @@
  * for both (the config keys mirror the long options). */
 #include <jansson.h>
 
+#include "bpf/backend.h"
 #include "cli/cli.h"
 #include "log/log.h"
 
@@ -20,6 +21,17 @@ static int parse_full(const char *s)
 		return LOG_FULL_BLOCK;
 	if (!strcmp(s, "drop"))
 		return LOG_FULL_DROP;
+	return -1;
+}
+
+static int parse_backend(const char *s)
+{
+	if (!strcmp(s, "auto"))
+		return LOG_BACKEND_AUTO;
+	if (!strcmp(s, "bpf"))
+		return LOG_BACKEND_BPF;
+	if (!strcmp(s, "ptrace"))
+		return LOG_BACKEND_PTRACE;
 	return -1;
 }
 
@@ -138,6 +150,25 @@ int log_option(struct run_log_options *o, int opt, const char *arg)
 			return -1;
 		}
 		return 0;
+	case OPT_LOG_BACKEND:
+		if ((o->backend = parse_backend(arg)) < 0) {
+			fprintf(stderr,
+				"jvisor run: --log-backend: '%s' is not 'auto', 'bpf' or "
+				"'ptrace'\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_SUMMARY:
+		o->summary = 1;
+		return 0;
+	case OPT_LOG_FULL:
+		if ((o->full = parse_full(arg)) < 0) {
+			fprintf(stderr, "jvisor run: --log-full: '%s' is not 'block' or 'drop'\n",
+				arg);
+			return -1;
+		}
+		return 0;
 	case OPT_STRING_LIMIT:
 		if ((o->string_limit = jv_parse_long(arg, 1, 1L << 20)) < 0) {
 			fprintf(stderr,
@@ -189,6 +220,22 @@ int log_config_key(const char *path, const char *key, json_t *v, struct run_log_
 			return jv_err(e, 0, "%s: key 'format' must be \"json\" or \"text\"", path);
 		return 1;
 	}
+	if (!strcmp(key, "log-backend")) {
+		if (!json_is_string(v) || (o->backend = parse_backend(json_string_value(v))) < 0)
+			return jv_err(e, 0,
+				      "%s: key 'log-backend' must be \"auto\", \"bpf\" or "
+				      "\"ptrace\"",
+				      path);
+		return 1;
+	}
+	if (!strcmp(key, "summary"))
+		return config_bool(path, key, v, &o->summary, e);
+	if (!strcmp(key, "log-full")) {
+		if (!json_is_string(v) || (o->full = parse_full(json_string_value(v))) < 0)
+			return jv_err(e, 0, "%s: key 'log-full' must be \"block\" or \"drop\"",
+				      path);
+		return 1;
+	}
 	if (!strcmp(key, "log-socket-full")) {
 		if (!json_is_string(v) || (o->socket_full = parse_full(json_string_value(v))) < 0)
 			return jv_err(
@@ -234,6 +281,12 @@ void log_options_merge(struct run_log_options *o, const struct run_log_options *
 		o->socket_buffer = cli->socket_buffer;
 	if (cli->string_limit)
 		o->string_limit = cli->string_limit;
+	if (cli->backend >= 0)
+		o->backend = cli->backend;
+	if (cli->full >= 0)
+		o->full = cli->full;
+	if (cli->summary >= 0)
+		o->summary = cli->summary;
 	if (cli->container_id) {
 		free(o->container_id);
 		o->container_id = xstrdup(cli->container_id);
@@ -242,6 +295,31 @@ void log_options_merge(struct run_log_options *o, const struct run_log_options *
 		free(o->labels);
 		o->labels = xstrdup(cli->labels);
 	}
+}
+
+int log_options_backend(const struct run_log_options *o, int pid, struct jv_error *e)
+{
+	if (!log_active || o->backend == LOG_BACKEND_PTRACE)
+		return 0;
+	char why[256];
+	if (!bpfl_usable(why, sizeof(why))) {
+		if (o->backend == LOG_BACKEND_BPF)
+			return jv_err(e, EPERM, "--log-backend bpf: %s", why);
+		jv_warn("log backend ptrace: %s", why);
+		return 0;
+	}
+	const char *ring = getenv("JVISOR_BPF_RING");
+	struct bpfl_options bo = {
+	    .ring_bytes = ring ? (size_t)jv_parse_long(ring, 4096, 1L << 30) : 0,
+	    .str_max = (size_t)(o->string_limit ? o->string_limit : 256),
+	    .full_drop = o->full == LOG_FULL_DROP,
+	};
+	if (bpfl_start(&bo, (pid_t)pid, e) == 0)
+		return 0;
+	if (o->backend == LOG_BACKEND_BPF)
+		return jv_err_prefix(e, "--log-backend bpf");
+	jv_warn("log backend ptrace: %s", e->msg);
+	return 0;
 }
 
 int log_options_open(const struct run_log_options *o, struct jv_error *e)
@@ -254,6 +332,7 @@ int log_options_open(const struct run_log_options *o, struct jv_error *e)
 	    .socket_buffer = (size_t)o->socket_buffer,
 	    .trace_given = o->trace != NULL,
 	    .string_limit = (size_t)o->string_limit,
+	    .summary = o->summary > 0,
 	};
 	_cleanup_free_ char *tags = NULL;
 	if (o->container_id || o->labels)
@@ -282,5 +361,5 @@ void log_options_free(struct run_log_options *o)
 	free(o->container_id);
 	free(o->labels);
 	memset(o, 0, sizeof(*o));
-	o->format = o->socket_full = -1;
+	o->format = o->socket_full = o->backend = o->full = o->summary = -1;
 }

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <sys/prctl.h>
 
+#include "bpf/backend.h"
 #include "cli/cli.h"
 #include "control/control.h"
 #include "hooks/observe.h"
@@ -142,6 +143,8 @@ int cmd_run(int argc, char **argv)
 	bool container = false;
 	int c;
 	cli.log.format = cli.log.socket_full = o.log.format = o.log.socket_full = -1;
+	cli.log.backend = cli.log.full = o.log.backend = o.log.full = -1;
+	cli.log.summary = o.log.summary = -1;
 	cli.control.no_token = o.control.no_token = -1;
 	cli.web.keep = o.web.keep = -1;
 	sandbox_options_init(&cli.sb);
@@ -157,6 +160,9 @@ int cmd_run(int argc, char **argv)
 		case OPT_LOG_SOCKET_BUFFER:
 		case OPT_STRING_LIMIT:
 		case OPT_TRACE_ARGS:
+		case OPT_LOG_BACKEND:
+		case OPT_LOG_FULL:
+		case OPT_SUMMARY:
 		case OPT_CONTAINER_ID:
 		case OPT_LABEL:
 			if (log_option(&cli.log, c, optarg) < 0) {
@@ -317,8 +323,16 @@ int cmd_run(int argc, char **argv)
 		log_close();
 		return 1;
 	}
-	log_ev_spawn(tracer_root(), prog);
+	if (log_options_backend(&o.log, tracer_root(), &e) < 0) {
+		tracer_abort();
+		jv_err_print(&e);
+		control_stop();
+		log_close();
+		return EXIT_USAGE;
+	}
+	log_ev_spawn(tracer_root(), prog, bpfl_backend_name());
 	if (container && container_mode(&e) < 0) {
+		bpfl_stop();
 		tracer_abort();
 		jv_err_print(&e);
 		control_stop();
@@ -326,6 +340,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	if (load_hooks(&o, &e) < 0 || tracer_release(&e) < 0) {
+		bpfl_stop();
 		tracer_abort();
 		jv_err_print(&e);
 		js_shutdown();
@@ -344,6 +359,7 @@ int cmd_run(int argc, char **argv)
 	}
 	tracer_grow_init();
 	int status = tracer_run();
+	bpfl_stop();
 	observe_close(); /* the last observers, their drops reported */
 	log_flush();
 	web_set_ended();

@@ -9,6 +9,7 @@
 #include "accessors/proc.h"
 #include "accessors/signals.h"
 #include "common/util.h"
+#include "bpf/backend.h"
 #include "control/internal.h"
 #include "control/proto.h"
 #include "hooks/observe.h"
@@ -419,6 +420,10 @@ static json_t *do_stats(void)
 	json_object_set_new(pl, "events_written", json_integer((json_int_t)rec));
 	json_object_set_new(pl, "events_lost", json_integer((json_int_t)lost));
 	json_object_set_new(pl, "events_dropped", json_integer((json_int_t)dropped));
+	json_object_set_new(pl, "log_backend", json_string(bpfl_backend_name()));
+	unsigned long held = 0;
+	json_object_set_new(pl, "bpf_events_lost", json_integer((json_int_t)bpfl_lost(&held)));
+	json_object_set_new(pl, "bpf_holds", json_integer((json_int_t)held));
 	struct observe_stats os;
 	observe_stats(&os);
 	json_t *ob = json_object();

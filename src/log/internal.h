@@ -25,3 +25,13 @@ void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total
 const char *fdc_path(pid_t pid, int fd);
 void fdc_close(pid_t pid, int lo, int hi);
 void fdc_forget(pid_t pid);
+
+/* ---- record pieces (log.c) ---- */
+void log_put_ts(struct sbuf *b, uint64_t ns);
+uint64_t log_realtime_ns(void);
+/* JSON members every record gets (--container-id, --label), or NULL. */
+const char *log_tags(void);
+
+/* ---- --summary (summary.c) ---- */
+/* The table on stderr, and a `summary` record to the sinks of formats. */
+void summary_write(unsigned formats);

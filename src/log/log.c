@@ -17,6 +17,9 @@ static struct sys_set watch_set;	 /* trapped to keep the fd paths right */
 static unsigned formats;		 /* 1 << LOG_FORMAT_* */
 static size_t str_max[NFMT] = {256, 32}; /* JSON, text (as strace -s) */
 static struct sbuf line[NFMT];
+static bool bpf_mode;	       /* calls without stops come from src/bpf/ */
+static bool summary;	       /* --summary (summary.c) */
+static unsigned trace_gen = 1; /* changes with trace_set */
 
 struct log_thread {
 	pid_t pid, tid;
@@ -31,7 +34,10 @@ struct log_thread {
 	unsigned changed;
 	bool hooked_before;
 	uint64_t ts_ns, t0_ns;
-	struct sbuf ent[NFMT]; /* in-arguments decoded at entry */
+	uint64_t dur_ns; /* the record's duration when known (captured calls) */
+	bool dur_known;
+	const struct dec_mem *mem; /* captured memory, or NULL: the tracee's */
+	struct sbuf ent[NFMT];	   /* in-arguments decoded at entry */
 	uint32_t off[NFMT][7];
 	struct sbuf chg[NFMT]; /* arguments the hooks changed: from and to */
 };
@@ -41,10 +47,16 @@ struct log_thread {
 /* --container-id, --label: members written into every JSON record. */
 static char *tags;
 
+const char *log_tags(void)
+{
+	return tags;
+}
+
 int log_open(const struct log_options *o, struct jv_error *e)
 {
-	if (!o->path && !o->socket && !o->trace_given)
+	if (!o->path && !o->socket && !o->trace_given && !o->summary)
 		return 0;
+	summary = o->summary;
 	free(tags);
 	tags = o->tags ? xstrdup(o->tags) : NULL;
 	if (o->string_limit)
@@ -71,7 +83,8 @@ int log_open(const struct log_options *o, struct jv_error *e)
 		sys_set_add(&watch_set, __NR_dup3);
 		sys_set_add(&watch_set, __NR_close_range);
 	}
-	if ((o->path || !o->socket) && sink_open_file(o->path, o->format, e) < 0)
+	bool sinks = o->path || o->socket || o->trace_given;
+	if (sinks && (o->path || !o->socket) && sink_open_file(o->path, o->format, e) < 0)
 		return -1;
 	if (o->socket && sink_open_socket(o->socket, o->socket_full, o->socket_buffer, e) < 0) {
 		sink_close_all();
@@ -86,6 +99,8 @@ int log_close(void)
 {
 	if (!log_active)
 		return 0;
+	if (summary)
+		summary_write(formats);
 	log_active = false;
 	for (int f = 0; f < NFMT; f++)
 		sb_free(&line[f]);
@@ -94,20 +109,65 @@ int log_close(void)
 	return sink_close_all();
 }
 
+/* Calls the stop path logs in BPF mode: hooked ones, and clone3, which never
+ * runs (src/tracer/filter.c fails it: the BPF programs never see it). */
+static bool stops_anyway(int nr)
+{
+	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || nr == __NR_clone3;
+}
+
 bool log_wants(int nr)
 {
+	if (bpf_mode)
+		return log_active && sys_set_has(&trace_set, nr) && stops_anyway(nr);
 	return log_active && (sys_set_has(&trace_set, nr) || sys_set_has(&watch_set, nr));
 }
 
 const struct hook_filter *log_trace_args(void)
 {
-	return trace_args.n ? &trace_args : NULL;
+	return trace_args.n && !bpf_mode ? &trace_args : NULL;
 }
 
 bool log_wants_all(int nr)
 {
+	if (bpf_mode)
+		return log_wants(nr);
 	return log_active &&
 	       (sys_set_has(&watch_set, nr) || (sys_set_has(&trace_set, nr) && !trace_args.n));
+}
+
+void log_use_bpf(void)
+{
+	bpf_mode = true;
+	memset(&watch_set, 0, sizeof(watch_set));
+}
+
+bool log_has_sinks(void)
+{
+	return formats != 0;
+}
+
+bool log_stop_logs(int nr, enum sys_abi abi)
+{
+	return !bpf_mode || stops_anyway(nr) || abi != SYS_ABI_X86_64;
+}
+
+bool log_follows(int nr)
+{
+	return log_active && sys_set_has(&trace_set, nr);
+}
+
+unsigned log_trace_generation(void)
+{
+	return trace_gen;
+}
+
+/* In BPF mode the cache is not kept right (close is not trapped): a stop
+ * reads the fd's path from /proc, which is right at a stop. */
+static const char *fd_path_now(pid_t pid, int fd)
+{
+	fdc_close(pid, fd, fd);
+	return fdc_path(pid, fd);
 }
 
 int log_set_trace(const struct sys_set *s)
@@ -115,6 +175,9 @@ int log_set_trace(const struct sys_set *s)
 	if (!log_active)
 		return -1;
 	trace_set = *s;
+	trace_gen++;
+	if (bpf_mode)
+		return 0;
 	for (int nr = sys_next(-1); nr >= 0; nr = sys_next(nr)) {
 		const struct sys_info *si = sys_info(nr);
 		for (int i = 0; sys_set_has(&trace_set, nr) && i < si->nargs; i++) {
@@ -163,7 +226,7 @@ static const char *comm_of(struct log_thread *lt)
 	return lt->comm[0] ? lt->comm : NULL;
 }
 
-static uint64_t realtime_ns(void)
+uint64_t log_realtime_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -172,7 +235,7 @@ static uint64_t realtime_ns(void)
 
 /* ---- record pieces ---- */
 
-static void put_ts(struct sbuf *b, uint64_t ns)
+void log_put_ts(struct sbuf *b, uint64_t ns)
 {
 	sb_u64(b, ns / 1000000000u);
 	char frac[8];
@@ -193,7 +256,7 @@ static void head(struct sbuf *b, int f, const char *type, uint64_t ts, pid_t pid
 	sb_puts(b, "{\"type\":\"");
 	sb_puts(b, type);
 	sb_puts(b, "\",\"ts\":");
-	put_ts(b, ts);
+	log_put_ts(b, ts);
 	sb_puts(b, ",\"pid\":");
 	sb_i64(b, pid);
 	sb_puts(b, ",\"tid\":");
@@ -229,7 +292,10 @@ static struct dec_ctx ctx_of(const struct log_thread *lt, int f)
 	    .abi = lt->abi,
 	    .fmt = f == LOG_FORMAT_TEXT ? DEC_TEXT : DEC_JSON,
 	    .str_max = str_max[f],
-	    .fd_path = sys_set_has(&watch_set, __NR_close) ? fdc_path : NULL,
+	    .fd_path = bpf_mode				     ? fd_path_now
+		       : sys_set_has(&watch_set, __NR_close) ? fdc_path
+							     : NULL,
+	    .mem = lt->mem,
 	};
 	return c;
 }
@@ -272,7 +338,7 @@ bool log_sys_enter(struct log_thread **slot, const struct hook_event *ev)
 	memcpy(lt->eff, ev->args, sizeof(lt->eff));
 	lt->changed = 0;
 	lt->hooked_before = false;
-	lt->ts_ns = realtime_ns();
+	lt->ts_ns = log_realtime_ns();
 	lt->t0_ns = jv_now_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
@@ -360,7 +426,12 @@ static void emit_call(struct log_thread *lt, enum call_end end, int64_t raw, boo
 		      bool result_changed, int64_t orig_raw, bool hooked_after)
 {
 	const struct sys_info *si = sys_info(lt->sysno);
-	uint64_t dur = (jv_now_ns() - lt->t0_ns) / 1000;
+	uint64_t dur_ns = lt->dur_known ? lt->dur_ns : jv_now_ns() - lt->t0_ns;
+	uint64_t dur = dur_ns / 1000;
+	if (summary && end != END_UNFINISHED)
+		log_summary_add(
+		    lt->sysno, 1,
+		    (end == END_RESULT || end == END_RESTART) && raw < 0 && raw >= -4095, dur_ns);
 	bool at_exit = end == END_RESULT && !skipped;
 	const char *comm = comm_of(lt);
 	for (int f = 0; f < NFMT; f++) {
@@ -557,6 +628,47 @@ void log_thread_end(struct log_thread **slot)
 	*slot = NULL;
 }
 
+void log_call_captured(const struct log_call *c)
+{
+	static struct log_thread lt;
+	if (!log_active || !sys_set_has(&trace_set, c->sysno) ||
+	    (trace_args.n && !argfilter_match(&trace_args, c->args)))
+		return;
+	const struct sys_info *si = sys_info(c->sysno);
+	lt.pid = c->pid;
+	lt.tid = c->tid;
+	snprintf(lt.comm, sizeof(lt.comm), "%s", c->comm ? c->comm : "");
+	lt.comm_known = true;
+	lt.sysno = c->sysno;
+	lt.abi = SYS_ABI_X86_64;
+	memcpy(lt.args, c->args, sizeof(lt.args));
+	memcpy(lt.eff, c->args, sizeof(lt.eff));
+	lt.ts_ns = c->ts_ns;
+	lt.dur_ns = c->dur_ns;
+	lt.dur_known = true;
+	lt.mem = c->mem;
+	for (int f = 0; f < NFMT; f++) {
+		if (!(formats & (1u << f)))
+			continue;
+		struct dec_ctx dc = ctx_of(&lt, f);
+		struct sbuf *b = &lt.ent[f];
+		b->len = 0;
+		for (int i = 0; i < si->nargs; i++) {
+			lt.off[f][i] = (uint32_t)b->len;
+			if (!sys_role_is_out(si->args[i].role))
+				dec_arg(&dc, si, i, lt.args, false, 0, b);
+		}
+		lt.off[f][si->nargs] = (uint32_t)b->len;
+	}
+	bool restart = c->ret == -512 || c->ret == -513 || c->ret == -514 || c->ret == -516;
+	enum call_end end = c->unfinished ? END_UNFINISHED
+			    : c->noreturn ? END_NORETURN
+			    : restart	  ? END_RESTART
+					  : END_RESULT;
+	emit_call(&lt, end, c->ret, false, false, 0, false);
+	lt.mem = NULL;
+}
+
 /* ---- process events ---- */
 
 static void put_str(struct sbuf *b, int f, const char *s)
@@ -590,7 +702,7 @@ void log_ev_control(pid_t pid, const char *addr, const char *token_file)
 {
 	if (!log_active)
 		return;
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -612,11 +724,11 @@ void log_ev_control(pid_t pid, const char *addr, const char *token_file)
 	}
 }
 
-void log_ev_spawn(pid_t pid, char *const argv[])
+void log_ev_spawn(pid_t pid, char *const argv[], const char *backend)
 {
 	if (!log_active)
 		return;
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	struct sbuf args = {0};
 	for (char *const *a = argv; *a; a++)
 		sb_put(&args, *a, strlen(*a) + 1);
@@ -626,6 +738,8 @@ void log_ev_spawn(pid_t pid, char *const argv[])
 		struct sbuf *b = &line[f];
 		head(b, f, "spawn", ts, pid, pid, NULL);
 		if (f == LOG_FORMAT_JSON) {
+			jkey(b, "backend");
+			put_str(b, f, backend);
 			jkey(b, "argv");
 		} else {
 			sb_puts(b, "--- spawn ");
@@ -655,7 +769,7 @@ void log_ev_clone(struct log_thread **parent, pid_t pid, pid_t tid, const char *
 			c->comm_known = true;
 		}
 	}
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	bool thread = flags_known && (flags & 0x10000); /* CLONE_THREAD */
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
@@ -697,7 +811,7 @@ void log_ev_exec(struct log_thread **slot, pid_t pid, pid_t tid, pid_t old_tid)
 	_cleanup_free_ char *cmdline = NULL;
 	snprintf(link, sizeof(link), "/proc/%d/cmdline", (int)pid);
 	ssize_t clen = jv_read_file(link, &cmdline);
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -732,7 +846,7 @@ void log_ev_exit(struct log_thread **slot, pid_t pid, pid_t tid, int status)
 	log_thread_end(slot); /* a call in progress first, as unfinished */
 	if (tid == pid)
 		fdc_forget(pid);
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	char sig[16] = "";
 	if (WIFSIGNALED(status))
 		xlat_signame(WTERMSIG(status), sig, sizeof(sig));
@@ -764,50 +878,16 @@ void log_ev_exit(struct log_thread **slot, pid_t pid, pid_t tid, int status)
 	}
 }
 
-static const char *si_code_name(int sig, int code)
-{
-	switch (code) {
-	case SI_USER:
-		return "SI_USER";
-	case SI_KERNEL:
-		return "SI_KERNEL";
-	case SI_QUEUE:
-		return "SI_QUEUE";
-	case SI_TIMER:
-		return "SI_TIMER";
-	case SI_MESGQ:
-		return "SI_MESGQ";
-	case SI_ASYNCIO:
-		return "SI_ASYNCIO";
-	case SI_SIGIO:
-		return "SI_SIGIO";
-	case SI_TKILL:
-		return "SI_TKILL";
-	default:
-		break;
-	}
-	if (sig == SIGCHLD) {
-		static const char *const cld[] = {NULL,		  "CLD_EXITED",	 "CLD_KILLED",
-						  "CLD_DUMPED",	  "CLD_TRAPPED", "CLD_STOPPED",
-						  "CLD_CONTINUED"};
-		if (code > 0 && code < 7)
-			return cld[code];
-	}
-	if (sig == SIGSEGV && (code == SEGV_MAPERR || code == SEGV_ACCERR))
-		return code == SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR";
-	return NULL;
-}
-
 void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, const siginfo_t *si)
 {
 	struct log_thread *lt = lt_get(slot, pid, tid);
 	char name[16];
 	xlat_signame(sig, name, sizeof(name));
-	const char *code = si ? si_code_name(sig, si->si_code) : NULL;
+	const char *code = si ? xlat_si_code(sig, si->si_code) : NULL;
 	bool from = si && (si->si_code <= 0 || sig == SIGCHLD);
 	bool fault = si && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
 		     si->si_code > 0;
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -864,7 +944,7 @@ void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, cons
 static void hook_output(pid_t pid, pid_t tid, const char *where, const char *type, const char *key,
 			const char *text, bool is_json, const char *text_prefix)
 {
-	uint64_t ts = realtime_ns();
+	uint64_t ts = log_realtime_ns();
 	for (int f = 0; f < NFMT; f++) {
 		if (!(formats & (1u << f)))
 			continue;
@@ -908,7 +988,7 @@ void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total
 {
 	b->len = 0;
 	sb_puts(b, "{\"type\":\"dropped\",\"ts\":");
-	put_ts(b, realtime_ns());
+	log_put_ts(b, log_realtime_ns());
 	if (tags)
 		sb_puts(b, tags);
 	sb_printf(b, ",\"count\":%lu,\"total\":%lu}\n", count, total);

@@ -27,6 +27,7 @@ struct log_options {
 	struct sys_set trace;
 	size_t string_limit;		      /* bytes of strings and buffers shown; 0 = 256 */
 	const struct hook_filter *trace_args; /* --trace-args: only matching calls; NULL: all */
+	bool summary;	  /* --summary: count calls, errors and time per syscall */
 	const char *tags; /* JSON members added to every record (",\"container\":..."), or NULL */
 };
 
@@ -35,7 +36,8 @@ struct log_options {
  * opened and log_active stays false. */
 int log_open(const struct log_options *o, struct jv_error *e);
 /* Flush everything and close the sinks; report lost or dropped records on
- * stderr. Returns -1 when records were lost (write error, drops). */
+ * stderr; with --summary, the table on stderr and a `summary` record first.
+ * Returns -1 when records were lost (write error, drops). */
 int log_close(void);
 
 extern bool log_active;
@@ -70,8 +72,41 @@ void log_sys_exit(struct log_thread *lt, int64_t raw, const struct hook_verdict 
 /* A thread's state ends: a call in progress is written as unfinished. */
 void log_thread_end(struct log_thread **lt);
 
+/* ---- calls from an event source without stops (the BPF backend, src/bpf/) ---- */
+struct dec_mem;
+struct log_call {
+	pid_t pid, tid;
+	const char *comm;
+	int sysno;
+	uint64_t args[6];
+	int64_t ret;
+	bool unfinished, noreturn;
+	uint64_t ts_ns;		   /* CLOCK_REALTIME at entry */
+	uint64_t dur_ns;	   /* entry to exit */
+	const struct dec_mem *mem; /* the captured memory the arguments are decoded from */
+};
+/* Write the record of a completed call (when the set and --trace-args take it). */
+void log_call_captured(const struct log_call *c);
+/* The BPF backend logs the calls that do not stop: from now on the log traps
+ * only the calls that stop anyway (hooked ones; log_wants), and the fds of
+ * those are read from /proc at the stop. */
+void log_use_bpf(void);
+/* Does the stop path log the calls of nr it sees (BPF mode: hooked ones, and
+ * those of the other ABIs, which the BPF programs leave out)? */
+bool log_stop_logs(int nr, enum sys_abi abi);
+/* --summary: calls counted elsewhere (the BPF backend's kernel counters). */
+void log_summary_add(int nr, unsigned long calls, unsigned long errors, uint64_t ns);
+/* Does the log write records (false: --summary alone)? */
+bool log_has_sinks(void);
+/* Records an event source could not keep (of thread tid): a `lost` record. */
+void log_lost(pid_t pid, pid_t tid, unsigned long count);
+/* Is nr in the logged set? Its generation changes with the set (control `trace`). */
+bool log_follows(int nr);
+unsigned log_trace_generation(void);
+
 /* ---- process events ---- */
-void log_ev_spawn(pid_t pid, char *const argv[]);
+/* backend: where syscall records come from, "bpf" or "ptrace". */
+void log_ev_spawn(pid_t pid, char *const argv[], const char *backend);
 /* Records handed to the sinks, lost (write errors) and dropped (a slow
  * listener under the drop policy), summed over the sinks (control stats). */
 void log_counts(unsigned long *records, unsigned long *lost, unsigned long *dropped);

@@ -14,6 +14,28 @@
 #define ARGV_SHOWN 64	/* argv/envp entries */
 #define IOV_SHOWN 8	/* iovec entries */
 
+/* The program's memory: the tracee's, or what an event source captured. */
+static ssize_t mread(const struct dec_ctx *c, uint64_t addr, void *buf, size_t n, int *err)
+{
+	if (c->mem)
+		return c->mem->read(c->mem, addr, buf, n, err);
+	struct jv_error e;
+	ssize_t r = mem_read(c->tid, addr, buf, n, &e);
+	*err = r < 0 ? e.errnum : 0;
+	return r;
+}
+
+static ssize_t mread_string(const struct dec_ctx *c, uint64_t addr, size_t max, char **out,
+			    int *err)
+{
+	if (c->mem)
+		return c->mem->read_string(c->mem, addr, max, out, err);
+	struct jv_error e;
+	ssize_t r = mem_read_string(c->tid, addr, max, out, &e);
+	*err = r < 0 ? e.errnum : 0;
+	return r;
+}
+
 static bool json(const struct dec_ctx *c)
 {
 	return c->fmt == DEC_JSON;
@@ -94,10 +116,10 @@ static void string_at(const struct dec_ctx *c, uint64_t addr, size_t max, struct
 		return;
 	}
 	_cleanup_free_ char *s = NULL;
-	struct jv_error e;
-	ssize_t n = mem_read_string(c->tid, addr, max + 1, &s, &e);
+	int err;
+	ssize_t n = mread_string(c, addr, max + 1, &s, &err);
 	if (n < 0) {
-		badptr(c, addr, e.errnum, out);
+		badptr(c, addr, err, out);
 		return;
 	}
 	bool cut = (size_t)n > max;
@@ -115,10 +137,10 @@ static void buffer_at(const struct dec_ctx *c, uint64_t addr, uint64_t len, stru
 	char stack[256];
 	_cleanup_free_ char *heap = shown > sizeof(stack) ? xmalloc(shown) : NULL;
 	char *buf = heap ? heap : stack;
-	struct jv_error e;
-	ssize_t n = shown ? mem_read(c->tid, addr, buf, shown, &e) : 0;
+	int err;
+	ssize_t n = shown ? mread(c, addr, buf, shown, &err) : 0;
 	if (n < 0) {
-		badptr(c, addr, e.errnum, out);
+		badptr(c, addr, err, out);
 		return;
 	}
 	if (!json(c) || ((size_t)n == len)) {
@@ -134,7 +156,11 @@ static void buffer_at(const struct dec_ctx *c, uint64_t addr, uint64_t len, stru
 
 static void fd_val(const struct dec_ctx *c, int fd, struct sbuf *out)
 {
-	const char *path = fd >= 0 && c->fd_path ? c->fd_path(c->pid, fd) : NULL;
+	const char *path = NULL;
+	if (fd >= 0 && c->mem)
+		path = c->mem->fd_path(c->mem, fd);
+	else if (fd >= 0 && c->fd_path)
+		path = c->fd_path(c->pid, fd);
 	if (!path) {
 		sb_i64(out, fd);
 		return;
@@ -177,10 +203,10 @@ static void sockaddr_val(const struct dec_ctx *c, uint64_t addr, uint64_t len, s
 	memset(&ss, 0, sizeof(ss));
 	if (len > sizeof(ss))
 		len = sizeof(ss);
-	struct jv_error e;
-	ssize_t n = len ? mem_read(c->tid, addr, &ss, (size_t)len, &e) : 0;
+	int err = 0;
+	ssize_t n = len ? mread(c, addr, &ss, (size_t)len, &err) : 0;
 	if (n < 0 || (size_t)n < sizeof(sa_family_t)) {
-		badptr(c, addr, n < 0 ? e.errnum : EINVAL, out);
+		badptr(c, addr, n < 0 ? err : EINVAL, out);
 		return;
 	}
 	char text[INET6_ADDRSTRLEN];
@@ -252,16 +278,16 @@ static void time_val(const struct dec_ctx *c, uint64_t addr, bool nsec, struct s
 		return;
 	}
 	int64_t v[2];
-	struct jv_error e;
+	int e;
 	if (c->abi == SYS_ABI_I386) {
 		int32_t w[2];
-		if (mem_read(c->tid, addr, w, sizeof(w), &e) != sizeof(w)) {
+		if (mread(c, addr, w, sizeof(w), &e) != sizeof(w)) {
 			badptr(c, addr, EFAULT, out);
 			return;
 		}
 		v[0] = w[0];
 		v[1] = w[1];
-	} else if (mem_read(c->tid, addr, v, sizeof(v), &e) != sizeof(v)) {
+	} else if (mread(c, addr, v, sizeof(v), &e) != sizeof(v)) {
 		badptr(c, addr, EFAULT, out);
 		return;
 	}
@@ -275,9 +301,9 @@ static void time_val(const struct dec_ctx *c, uint64_t addr, bool nsec, struct s
 
 static bool read_word(const struct dec_ctx *c, uint64_t addr, uint64_t *v)
 {
-	struct jv_error e;
+	int e;
 	*v = 0;
-	return mem_read(c->tid, addr, v, word(c), &e) == (ssize_t)word(c);
+	return mread(c, addr, v, word(c), &e) == (ssize_t)word(c);
 }
 
 void dec_strv(const struct dec_ctx *c, uint64_t addr, size_t max, struct sbuf *out)
@@ -345,9 +371,9 @@ static void sigset_val(const struct dec_ctx *c, uint64_t addr, uint64_t size, st
 		return;
 	}
 	uint64_t set = 0;
-	struct jv_error e;
+	int e;
 	size_t n = size > 0 && size < 8 ? (size_t)size : 8;
-	if (mem_read(c->tid, addr, &set, n, &e) != (ssize_t)n) {
+	if (mread(c, addr, &set, n, &e) != (ssize_t)n) {
 		badptr(c, addr, EFAULT, out);
 		return;
 	}
@@ -369,8 +395,8 @@ static void sigset_val(const struct dec_ctx *c, uint64_t addr, uint64_t size, st
 static void fdpair_val(const struct dec_ctx *c, uint64_t addr, struct sbuf *out)
 {
 	int fds[2];
-	struct jv_error e;
-	if (mem_read(c->tid, addr, fds, sizeof(fds), &e) != sizeof(fds)) {
+	int e;
+	if (mread(c, addr, fds, sizeof(fds), &e) != sizeof(fds)) {
 		badptr(c, addr, EFAULT, out);
 		return;
 	}
@@ -491,9 +517,9 @@ void dec_arg(const struct dec_ctx *c, const struct sys_info *si, int i, const ui
 		return;
 	case SR_SOCKADDROUT: {
 		uint32_t len = 0;
-		struct jv_error e;
+		int e;
 		if (!v || !args[a->param] ||
-		    mem_read(c->tid, args[a->param], &len, sizeof(len), &e) != sizeof(len)) {
+		    mread(c, args[a->param], &len, sizeof(len), &e) != sizeof(len)) {
 			ptrval(c, v, out);
 			return;
 		}

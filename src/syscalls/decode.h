@@ -10,6 +10,17 @@
 
 enum dec_fmt { DEC_JSON = 0, DEC_TEXT = 1 };
 
+/* Where the decoder reads the program's memory and its fds' paths when not in
+ * the tracee itself: the bytes an event source captured (src/bpf/capture.c).
+ * Same contract as mem_read() and mem_read_string(), errors as errno values. */
+struct dec_mem {
+	ssize_t (*read)(const struct dec_mem *m, uint64_t addr, void *buf, size_t n, int *err);
+	ssize_t (*read_string)(const struct dec_mem *m, uint64_t addr, size_t max, char **out,
+			       int *err);
+	/* The path of fd, or NULL when unknown. */
+	const char *(*fd_path)(const struct dec_mem *m, int fd);
+};
+
 struct dec_ctx {
 	pid_t pid, tid;
 	enum sys_abi abi;
@@ -17,6 +28,8 @@ struct dec_ctx {
 	size_t str_max; /* bytes of strings and buffers shown (paths: up to PATH_MAX) */
 	/* The path of fd in process pid, or NULL when unknown. May be NULL. */
 	const char *(*fd_path)(pid_t pid, int fd);
+	/* NULL: read the tracee (src/accessors/mem.h) and ask fd_path. */
+	const struct dec_mem *mem;
 };
 
 /* Render argument i of si into out. In-roles are decoded at entry
@@ -34,5 +47,7 @@ void xlat_flags(enum sys_kind k, uint64_t v, struct sbuf *out);
 bool xlat_enum(enum sys_kind k, uint64_t v, struct sbuf *out);
 /* "SIGTERM", "SIGRTMIN+2"; the number when unknown (returns false). */
 bool xlat_signame(int sig, char *buf, size_t len);
+/* "SI_USER", "CLD_EXITED", "SEGV_MAPERR"... of a siginfo's si_code, or NULL. */
+const char *xlat_si_code(int sig, int code);
 /* "ENOENT", "ERESTARTSYS", or NULL. */
 const char *xlat_errname(int err);

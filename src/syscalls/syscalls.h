@@ -38,46 +38,7 @@ enum sys_class {
 	SC_NORETURN = 1u << 31, /* a flag, not a class: the syscall never returns */
 };
 
-/* Argument roles (syscalls.tbl explains each). */
-enum sys_role {
-	SR_NONE,
-	SR_INT,
-	SR_UINT,
-	SR_LONG,
-	SR_ULONG,
-	SR_SIZE,
-	SR_OFF,
-	SR_HEX,
-	SR_PTR,
-	SR_FD,
-	SR_DIRFD,
-	SR_PATH,
-	SR_STR,
-	SR_PATHOUT,
-	SR_BUFIN,
-	SR_BUFOUT,
-	SR_IOVIN,
-	SR_IOVOUT,
-	SR_FLAGS,
-	SR_ENUM,
-	SR_MODE,
-	SR_SIG,
-	SR_PID,
-	SR_UID,
-	SR_GID,
-	SR_SOCKADDR,
-	SR_SOCKADDROUT,
-	SR_TIMESPEC,
-	SR_TIMESPECOUT,
-	SR_TIMEVAL,
-	SR_TIMEVALOUT,
-	SR_ARGV,
-	SR_ENVP,
-	SR_FDPAIR,
-	SR_SIGSET,
-	SR_SIGSETOUT,
-	SR__COUNT
-};
+#include "syscalls/roles.h"
 
 /* Kinds of named flags and values (the parameter of flags:KIND and enum:KIND). */
 enum sys_kind {

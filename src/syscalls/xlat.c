@@ -469,3 +469,37 @@ const char *xlat_errname(int err)
 		return jv_errno_name(err);
 	}
 }
+
+const char *xlat_si_code(int sig, int code)
+{
+	switch (code) {
+	case SI_USER:
+		return "SI_USER";
+	case SI_KERNEL:
+		return "SI_KERNEL";
+	case SI_QUEUE:
+		return "SI_QUEUE";
+	case SI_TIMER:
+		return "SI_TIMER";
+	case SI_MESGQ:
+		return "SI_MESGQ";
+	case SI_ASYNCIO:
+		return "SI_ASYNCIO";
+	case SI_SIGIO:
+		return "SI_SIGIO";
+	case SI_TKILL:
+		return "SI_TKILL";
+	default:
+		break;
+	}
+	if (sig == SIGCHLD) {
+		static const char *const cld[] = {NULL,		  "CLD_EXITED",	 "CLD_KILLED",
+						  "CLD_DUMPED",	  "CLD_TRAPPED", "CLD_STOPPED",
+						  "CLD_CONTINUED"};
+		if (code > 0 && code < 7)
+			return cld[code];
+	}
+	if (sig == SIGSEGV && (code == SEGV_MAPERR || code == SEGV_ACCERR))
+		return code == SEGV_MAPERR ? "SEGV_MAPERR" : "SEGV_ACCERR";
+	return NULL;
+}

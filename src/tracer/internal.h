@@ -137,3 +137,6 @@ int tracer_not_stopped(struct jv_error *e);
  * polling for a short budget (JVISOR_SPIN_US) so the CPU does not go idle
  * between a resume and the next stop. */
 pid_t tracer_wait_next(int *status, bool nonblock);
+/* wait.c: the same without spinning, also returning 0 when fd is readable
+ * (the BPF backend's ring buffer). */
+pid_t tracer_wait_fd(int fd, int *status, bool nonblock);

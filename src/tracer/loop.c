@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "common/util.h"
+#include "bpf/backend.h"
 #include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
@@ -118,12 +119,13 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	int err = policy_watches(native) ? policy_check(t->tid, native, a, &why) : 0;
 	/* A call of another ABI that nothing traps (or traps any more). */
 	if (!err && foreign && !hooks_wanted(native, HOOK_BEFORE) &&
-	    !hooks_wanted(native, HOOK_AFTER) && !observe_at_stops(native) && !log_wants(native))
+	    !hooks_wanted(native, HOOK_AFTER) && !observe_at_stops(native) && !log_follows(native))
 		err = policy_check_abi(native, &why);
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
-	bool logged = log_active && log_wants(native), observed = observe_at_stop_match(native, a);
+	bool logged = log_active && log_follows(native),
+	     observed = observe_at_stop_match(native, a);
 	if (logged || observed) {
 		/* The log and the observers see the denied call like a skipped one. */
 		struct hook_event *ev = &t->ev;
@@ -252,7 +254,7 @@ static void on_seccomp_stop(struct thread *t)
 	}
 	t->args_changed = 0;
 	pin_release(t);
-	t->log_call = log_active && log_sys_enter(&t->log, ev);
+	t->log_call = log_active && log_stop_logs(native, abi) && log_sys_enter(&t->log, ev);
 	/* Observers: the record is decoded at the stops, not from live memory later. */
 	t->obs_call = observe_at_stop_match(native, ev->args);
 	if (t->obs_call)
@@ -420,6 +422,8 @@ static void on_event(struct thread *t, int event, int sig)
 /* Handle one waitpid() result. */
 static void handle(pid_t tid, int status)
 {
+	/* The BPF backend's records come first: they were made before this stop. */
+	bpfl_drain();
 	struct thread *t = thread_get(tid);
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		on_exit_status(t, tid, status);
@@ -440,6 +444,8 @@ static void handle(pid_t tid, int status)
 			on_syscall_exit(t);
 		else
 			ptrace(PTRACE_CONT, tid, 0, 0);
+	} else if (bpfl_hold_stop(tid, sig)) {
+		resume(t, 0); /* the BPF backend's backpressure: the program never sees it */
 	} else {
 		/* Signal-delivery-stop: deliver it unchanged. */
 		if (notify_active())
@@ -539,6 +545,7 @@ static void run_wake(void)
 	tracer_wake = 0;
 	if (tracer_wake_fn)
 		tracer_wake_fn();
+	bpfl_drain(); /* a request may change what the BPF programs log */
 }
 
 void tracer_handle(pid_t tid, int status)
@@ -577,8 +584,13 @@ int tracer_run(void)
 		}
 		if (tid <= 0 && notify_active())
 			tid = notify_wait_any(&status); /* also serves notifications (0) */
+		else if (tid <= 0 && bpfl_on())
+			tid = tracer_wait_fd(bpfl_fd(), &status,
+					     log_unflushed != 0 || observe_pending());
 		else if (tid <= 0)
 			tid = tracer_wait_next(&status, log_unflushed != 0 || observe_pending());
+		if (tid == 0)
+			bpfl_drain();
 		if (tid == 0 || ((log_unflushed || observe_pending()) &&
 				 jv_now_ns() - flushed_at > LOG_MAX_LAG_NS)) {
 			/* Nothing to handle now: run the observers and write the log

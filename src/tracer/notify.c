@@ -34,6 +34,7 @@
 
 #include "accessors/mem.h"
 #include "common/util.h"
+#include "bpf/backend.h"
 #include "hooks/observe.h"
 #include "log/log.h"
 #include "sandbox/policy.h"
@@ -262,6 +263,8 @@ static void check_hangup(short revents)
 	}
 }
 
+static bool ring_ready;
+
 static void drain_sigchld(void)
 {
 	struct signalfd_siginfo si[8];
@@ -273,14 +276,18 @@ static void drain_sigchld(void)
  * only a child changed state), -1 on EINTR. */
 static int wait_events(void)
 {
-	struct pollfd p[2] = {{sigchld_fd, POLLIN, 0}, {listener, POLLIN, 0}};
-	if (poll(p, listener >= 0 ? 2 : 1, -1) < 0)
+	/* The BPF backend's ring buffer: its records are written by the loop. */
+	struct pollfd p[3] = {
+	    {sigchld_fd, POLLIN, 0}, {bpfl_fd(), POLLIN, 0}, {listener, POLLIN, 0}};
+	int r = poll(p, listener >= 0 ? 3 : 2, bpfl_on() ? 10 : -1);
+	if (r < 0)
 		return -1;
+	ring_ready = p[1].revents != 0 || (r == 0 && bpfl_on());
 	if (p[0].revents) {
 		drain_sigchld();
 		child_events = true;
 	}
-	return listener >= 0 ? p[1].revents : 0;
+	return listener >= 0 ? p[2].revents : 0;
 }
 
 pid_t notify_wait_any(int *status)
@@ -316,6 +323,8 @@ pid_t notify_wait_any(int *status)
 			return 0;
 		}
 		check_hangup((short)rev);
+		if (ring_ready)
+			return 0; /* the loop writes the BPF backend's records */
 	}
 }
 

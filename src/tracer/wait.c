@@ -12,18 +12,25 @@
  * little spinning. No spinning when jvisor may run on one CPU only: the spin
  * would only delay the tracee it waits for.
  *
- * JVISOR_SPIN_US sets the ceiling in microseconds (0: always block at once). */
+ * JVISOR_SPIN_US sets the ceiling in microseconds. The default is 0 (block at
+ * once): measured with bench/trace-all (BENCHMARKS.md), a spin of 50 us made the
+ * 200-process shell loop slower on an idle machine, and every workload slower on
+ * a loaded one (the spinning tracer takes the CPU a tracee or a neighbour needs). */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
 
-#define SPIN_US_DEFAULT 50
+#define SPIN_US_DEFAULT 0
 
 static long max_ns = -1;     /* the budget's ceiling (-1: not read yet) */
 static long budget_ns;	     /* the budget now */
@@ -81,4 +88,45 @@ pid_t tracer_wait_next(int *status, bool nonblock)
 		spun_out = true;
 	}
 	return done(waitpid(-1, status, __WALL | (nonblock ? WNOHANG : 0)));
+}
+
+/* With an event source besides the stops (the BPF backend's ring buffer): wait
+ * in poll() on fd and a signalfd for SIGCHLD (blocked since tracer_spawn), 10 ms
+ * at most. Returns a stop, 0 when fd is readable or 10 ms went by (or nonblock
+ * and nothing came), -1. */
+pid_t tracer_wait_fd(int fd, int *status, bool nonblock)
+{
+	static int sfd = -1;
+	if (sfd < 0) {
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, SIGCHLD);
+		sfd = signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
+	}
+	for (;;) {
+		pid_t r = waitpid(-1, status, __WALL | WNOHANG);
+		if (r != 0)
+			return r;
+		if (tracer_wake) {
+			errno = EINTR;
+			return -1;
+		}
+		if (nonblock)
+			return 0;
+		struct pollfd p[2] = {{sfd, POLLIN, 0}, {fd, POLLIN, 0}};
+		/* The BPF programs wake the reader only when enough waits: poll
+		 * for the rest (the log lags by this much at most). */
+		int n = poll(p, 2, 10);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (p[0].revents) {
+			struct signalfd_siginfo si[8];
+			while (read(sfd, si, sizeof(si)) > 0)
+				;
+		}
+		if (p[1].revents)
+			return 0;
+	}
 }
