@@ -37,6 +37,7 @@ static struct ring_buffer *rb;
 static uint64_t clock_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 static unsigned synced_hooks, synced_trace;
 static unsigned long bad_records;
+static bool counted; /* has a call been counted in the kernel (JB_COUNT)? */
 /* The entry half of a call captured at entry (exec), per thread: few at once. */
 struct held {
 	pid_t tid;
@@ -91,10 +92,13 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 /* The kernel's per-syscall table from the one syscall table, the log's set
- * and the hooks (a hooked call stops and the ptrace path logs it). */
+ * and the hooks (a hooked call stops and the ptrace path logs it). One batch
+ * update (a syscall per number was ~360 bpf() calls at each start). */
 static void sync_table(void)
 {
-	int fd = bpf_map__fd(skel->maps.systab);
+	static uint32_t keys[JB_NR_MAX];
+	static struct jb_sys vals[JB_NR_MAX];
+	uint32_t n = 0;
 	for (int nr = sys_next(-1); nr >= 0; nr = sys_next(nr)) {
 		if (nr >= JB_NR_MAX)
 			break;
@@ -107,6 +111,7 @@ static void sync_table(void)
 			s.flags |= JB_STOPPED;
 		if (si->classes & SC_NORETURN)
 			s.flags |= JB_NORETURN;
+		counted |= (s.flags & JB_COUNT) != 0;
 		for (int i = 0; i < si->nargs; i++) {
 			s.role[i] = si->args[i].role;
 			s.param[i] = si->args[i].param;
@@ -116,9 +121,14 @@ static void sync_table(void)
 			if (si->args[i].role == SR_ARGV)
 				s.flags |= JB_ATENTRY;
 		}
-		uint32_t k = (uint32_t)nr;
-		bpf_map_update_elem(fd, &k, &s, BPF_ANY);
+		keys[n] = (uint32_t)nr;
+		vals[n++] = s;
 	}
+	int fd = bpf_map__fd(skel->maps.systab);
+	uint32_t count = n;
+	if (bpf_map_update_batch(fd, keys, vals, &count, NULL) < 0 || count != n)
+		for (uint32_t i = 0; i < n; i++) /* a kernel without batches */
+			bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY);
 	synced_hooks = hooks_generation();
 	synced_trace = log_trace_generation();
 }
@@ -418,6 +428,8 @@ static unsigned long long recursion_misses(void)
 /* --summary without a log: the kernel counted (map summary, per CPU). */
 static void add_kernel_summary(void)
 {
+	if (!counted)
+		return; /* the map is all zero: no need for JB_NR_MAX lookups */
 	int ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return;
@@ -470,4 +482,5 @@ void bpfl_stop(void)
 	rb = NULL;
 	jvisor_bpf__destroy(skel);
 	skel = NULL;
+	counted = false;
 }
