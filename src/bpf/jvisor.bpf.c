@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* jvisor's BPF event source (docs/log.md, "Backends"): raw_syscalls sys_enter and
- * sys_exit as tp_btf programs log the calls of the program's processes into a
+ * sys_exit as raw_tp programs log the calls of the program's processes into a
  * ring buffer. The kernel side knows no syscall: per number it gets from user
  * space (map systab, filled from src/syscalls/syscalls.tbl) whether to log the
  * call and the role of each argument, and captures the bytes each role needs;
@@ -625,7 +625,11 @@ static __always_inline const struct jb_sys *sys_of(long nr)
 	return bpf_map_lookup_elem(&systab, &k);
 }
 
-SEC("tp_btf/sys_enter")
+_Static_assert(__builtin_offsetof(struct pt_regs, di) - __builtin_offsetof(struct pt_regs, r10) ==
+		   7 * sizeof(__u64),
+	       "x86-64 pt_regs: r10, r9, r8, ax, cx, dx, si, di in a row");
+
+SEC("raw_tp/sys_enter")
 int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -650,12 +654,15 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 	e->ts = bpf_ktime_get_ns();
 	e->nr = (__s32)id;
 	e->tid = (__u32)t->pid;
-	e->args[0] = regs->di;
-	e->args[1] = regs->si;
-	e->args[2] = regs->dx;
-	e->args[3] = regs->r10;
-	e->args[4] = regs->r8;
-	e->args[5] = regs->r9;
+	__u64 w[8]; /* r10, r9, r8, ax, cx, dx, si, di: one read */
+	if (bpf_probe_read_kernel(w, sizeof(w), &regs->r10) < 0)
+		return 0;
+	e->args[0] = w[7];
+	e->args[1] = w[6];
+	e->args[2] = w[5];
+	e->args[3] = w[0];
+	e->args[4] = w[2];
+	e->args[5] = w[1];
 	e->fdlen = e->fdn = 0;
 	if ((sys->flags & (JB_COUNT | JB_NORETURN)) == (JB_COUNT | JB_NORETURN)) {
 		__u32 k = (__u32)id;
@@ -692,7 +699,7 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
+SEC("raw_tp/sys_exit")
 int BPF_PROG(jv_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -777,7 +784,7 @@ static long exec_step(__u32 i, void *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(jv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -812,10 +819,10 @@ int BPF_PROG(jv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 }
 
 /* Children are tracked before their first syscall. */
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(jv_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = (__u32)parent->tgid, ctgid = (__u32)child->tgid;
+	__u32 ptgid = (__u32)BPF_CORE_READ(parent, tgid), ctgid = (__u32)BPF_CORE_READ(child, tgid);
 	if (ptgid == ctgid || !bpf_map_lookup_elem(&tracked, &ptgid))
 		return 0;
 	__u32 v = JB_ACTIVE;
@@ -824,9 +831,11 @@ int BPF_PROG(jv_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /* A thread that goes away in a call: its record, unfinished. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(jv_exit, struct task_struct *t)
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(jv_exit, struct task_struct *exiting)
 {
+	(void)exiting;
+	struct task_struct *t = bpf_get_current_task_btf(); /* the one exiting */
 	__u32 tgid = (__u32)t->tgid;
 	if (!bpf_map_lookup_elem(&tracked, &tgid))
 		return 0;
