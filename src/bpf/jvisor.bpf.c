@@ -625,12 +625,8 @@ static __always_inline const struct jb_sys *sys_of(long nr)
 	return bpf_map_lookup_elem(&systab, &k);
 }
 
-_Static_assert(__builtin_offsetof(struct pt_regs, di) - __builtin_offsetof(struct pt_regs, r10) ==
-		   7 * sizeof(__u64),
-	       "x86-64 pt_regs: r10, r9, r8, ax, cx, dx, si, di in a row");
-
 SEC("raw_tp/sys_enter")
-int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
+int BPF_PROG(jv_sys_enter, struct pt_regs *regs_unused, long id)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 tgid = (__u32)t->tgid;
@@ -654,15 +650,15 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 	e->ts = bpf_ktime_get_ns();
 	e->nr = (__s32)id;
 	e->tid = (__u32)t->pid;
-	__u64 w[8]; /* r10, r9, r8, ax, cx, dx, si, di: one read */
-	if (bpf_probe_read_kernel(w, sizeof(w), &regs->r10) < 0)
-		return 0;
-	e->args[0] = w[7];
-	e->args[1] = w[6];
-	e->args[2] = w[5];
-	e->args[3] = w[0];
-	e->args[4] = w[2];
-	e->args[5] = w[1];
+	/* The tracepoint's regs are the task's user registers; as a BTF pointer
+	 * (raw_tp's own argument is a plain value) they are read directly. */
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
+	e->args[0] = r->di;
+	e->args[1] = r->si;
+	e->args[2] = r->dx;
+	e->args[3] = r->r10;
+	e->args[4] = r->r8;
+	e->args[5] = r->r9;
 	e->fdlen = e->fdn = 0;
 	if ((sys->flags & (JB_COUNT | JB_NORETURN)) == (JB_COUNT | JB_NORETURN)) {
 		__u32 k = (__u32)id;
