@@ -393,9 +393,13 @@ def test_sandboxed_process_is_refused(sandboxes, tmp_path):
 
 def test_ctl_commands(sandboxes, tmp_path):
     s = start(sandboxes, tmp_path, ["--", "sh", "-c", "sleep 30 & wait"])
-    time.sleep(0.5)
-    ps = json.loads(ctl(s, "--json", "ps").stdout)["payload"]
-    sleeper = [p for p in ps if p["argv"][:1] == ["sleep"]]
+    deadline = time.monotonic() + 20
+    while True:  # until sh has forked and the child has run sleep
+        ps = json.loads(ctl(s, "--json", "ps").stdout)["payload"]
+        sleeper = [p for p in ps if p["argv"][:1] == ["sleep"]]
+        if sleeper or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert len(ps) == 2 and len(sleeper) == 1, ps
     pid = sleeper[0]["pid"]
     assert sleeper[0]["threads"][0]["tid"] == pid and sleeper[0]["exe"].endswith("sleep")
@@ -542,8 +546,12 @@ def test_stats_count_stops_and_hook_calls(sandboxes, tmp_path):
     s = start(sandboxes, tmp_path, ["-e", "getuid", "-o", str(tmp_path / "log.jsonl"), "--",
                                     helper("ctl_spin"), "1"])
     assert s.wait_stdout("ready")
-    time.sleep(0.2)
-    st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
+    deadline = time.monotonic() + 20
+    while True:  # until the threads have made their first getuid calls
+        st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
+        if st["syscalls"].get("getuid") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert st["syscalls"]["getuid"] > 0 and st["syscalls_stopped"] >= st["syscalls"]["getuid"]
     assert st["processes"] == 2 and st["hooks"] == 0
     assert st["events_written"] > 0 and st["events_dropped"] == 0
