@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JVISOR, PYTHON, helper
+from conftest import JVISOR, PYTHON, helper, task_states, wait_stopped
 
 
 class Sandbox:
@@ -473,7 +473,9 @@ def test_stopped_process_gets_the_filter_when_continued(sandboxes, tmp_path):
     assert s.wait_stdout(r"ready \d+ \d+")
     child = int(re.search(r"ready \d+ (\d+)", s.stdout()).group(1))
     ctl(s, "kill", str(child), "STOP")
-    time.sleep(0.2)
+    # every thread group-stopped: before that, the interrupt of the hook's injection
+    # stops it first and it takes the filter at once
+    assert wait_stopped(child, s.proc.pid), task_states(child)
     a = json.loads(ctl(s, "--json", "eval",
                        "accessors.AddHookAfter('getuid', () => ({ret: 4242}))").stdout)
     assert a["type"] == "ok" and "stopped" in a["warning"], a
@@ -519,8 +521,13 @@ def test_vfork_parent_gets_the_filter_when_it_can(sandboxes, tmp_path):
     """A vfork parent cannot stop until its child is gone: the answer says so,
     and the parent takes the filter at its next stop."""
     s = start(sandboxes, tmp_path, ["--", helper("ctl_vfork")])
-    assert s.wait_stdout("ready")
-    time.sleep(0.3)  # the parent is in vfork(), the child sleeps
+    assert s.wait_stdout(r"ready \d+")
+    parent = int(re.search(r"ready (\d+)", s.stdout()).group(1))
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    deadline = time.monotonic() + 20
+    while not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert children.read_text().split()  # the parent is in vfork(), the child sleeps
     a = json.loads(ctl(s, "--json", "eval",
                        "accessors.AddHookAfter('getuid', () => ({ret: 4242}))").stdout)
     assert a["type"] == "ok" and "does not stop now" in a["warning"], a
