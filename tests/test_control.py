@@ -40,7 +40,8 @@ class Sandbox:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=reader, daemon=True).start()
+        self.reader = threading.Thread(target=reader, daemon=True)
+        self.reader.start()
         assert ready.wait(20), "no control socket announced"
         assert self.addr, "".join(self.err_lines)
 
@@ -60,6 +61,13 @@ class Sandbox:
                 return True
             time.sleep(0.02)
         return False
+
+    def wait(self, timeout):
+        """jvisor's exit status, once its stderr is all in err_lines (the reader
+        thread may still be behind when the process has exited)."""
+        rc = self.proc.wait(timeout)
+        self.reader.join(timeout)
+        return rc
 
     def close(self):
         if self.proc.poll() is None:
