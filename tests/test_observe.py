@@ -207,7 +207,7 @@ def test_config_file_and_control_socket(tmp_path, sandboxes):  # noqa: F811
     assert [h["mode"] for h in hooks] == ["observe"]
     assert "after/observe" in ctl(s, "hooks").stdout
     flag.write_text("")
-    assert s.proc.wait(20) == 0
+    assert s.wait(20) == 0
     assert any(l.startswith("R observe-ptrace 77") for l in s.err_lines), s.err_lines
 
 
@@ -235,7 +235,7 @@ def test_slow_observer_holds_the_program_and_loses_nothing(tmp_path, sandboxes):
     assert s.wait_stdout("waiting", timeout=60)
     st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]["observed"]
     flag.write_text("")
-    assert s.proc.wait(30) == 0
+    assert s.wait(30) == 0
     assert "calls 320 " in s.stdout()
     assert any(l.startswith("OBS total=320") for l in s.err_lines), s.err_lines
     assert st["dropped"] == 0 and st["max_queued"] <= 2 and st["delivered"] >= 320, st
