@@ -92,6 +92,7 @@ int log_open(const struct log_options *o, struct jv_error *e)
 	}
 	formats = sink_formats();
 	log_active = true;
+	hooks_set_error_sink(log_hook_error);
 	return 0;
 }
 
