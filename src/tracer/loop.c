@@ -559,6 +559,7 @@ void tracer_handle(pid_t tid, int status)
 static void grow_for_new_hooks(unsigned *generation)
 {
 	*generation = hooks_generation();
+	bpfl_sync(); /* observers of calls BPF feeds need no trap, but records */
 	struct jv_error e;
 	if (tracer_grow_filters(&e) < 0)
 		jv_warn("hooks added by a hook: %s", e.msg);
@@ -580,6 +581,8 @@ int tracer_run(void)
 		if (tid <= 0 && tracer_wake) {
 			observe_drain(); /* the request sees every completed call observed */
 			run_wake();	 /* a control request (src/control), with no stop pending */
+			if (hooks_generation() != seen_generation)
+				grow_for_new_hooks(&seen_generation); /* hooks it added */
 			continue;
 		}
 		if (tid <= 0 && notify_active())
