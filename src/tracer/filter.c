@@ -83,8 +83,8 @@ void filter_note_stop(int nr)
 bool filter_stops(int native, enum sys_abi abi)
 {
 	/* Other ABIs: the prefix below stops every call nothing traps. */
-	return stops[native] || (abi != SYS_ABI_X86_64 && (policy_foreign_abi_denied() ||
-							   observe_foreign_stops(native)));
+	return stops[native] || (abi != SYS_ABI_X86_64 &&
+				 (policy_foreign_abi_denied() || observe_foreign_stops(native)));
 }
 
 #define X32_BIT 0x40000000u
