@@ -414,3 +414,18 @@ def test_other_abi_calls_are_observed_under_bpf(tmp_path):
     assert "getppid32 ret=-" not in p.stdout, p.stdout
     assert tagged(p.stderr, "G") == ["observe-bpf x86_64 1", "observe-ptrace i386 2",
                                      "observe-bpf x86_64 3"], p.stderr
+
+
+def test_observer_added_at_run_time_under_bpf(tmp_path, sandboxes):  # noqa: F811
+    """An observer loaded through the control socket while the program runs is fed by
+    BPF at once: the kernel's table is updated, nothing stops."""
+    flag = tmp_path / "go"
+    s = start(sandboxes, tmp_path, [*BPF, "--", helper("fast_calls"), "g:1", f"wait:{flag}",
+                                    "g:77", "g:78"])
+    assert s.wait_stdout("waiting", timeout=60)
+    ctl(s, "eval", 'accessors.AddHookAfter("getppid", function (a0) {'
+        ' accessors.print("R " + this.mode + " " + a0); }, {mode: "observe"})')
+    flag.write_text("")
+    assert s.proc.wait(20) == 0
+    assert [l.strip() for l in s.err_lines if l.startswith("R ")] == [
+        "R observe-bpf 77", "R observe-bpf 78"], s.err_lines
