@@ -226,23 +226,6 @@ static const char *comm_of(struct log_thread *lt)
 	return lt->comm[0] ? lt->comm : NULL;
 }
 
-uint64_t log_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- record pieces ---- */
-
-void log_put_ts(struct sbuf *b, uint64_t ns)
-{
-	sb_u64(b, ns / 1000000000u);
-	char frac[8];
-	snprintf(frac, sizeof(frac), ".%06u", (unsigned)(ns % 1000000000u / 1000));
-	sb_puts(b, frac);
-}
-
 /* The start of a record: JSON {"type":..,"ts":..,"pid":..,"tid":..,"comm":..
  * (left open), or the text prefix. */
 static void head(struct sbuf *b, int f, const char *type, uint64_t ts, pid_t pid, pid_t tid,
@@ -962,7 +945,7 @@ void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, cons
 	}
 }
 
-/* ---- hook output and drop reports ---- */
+/* ---- hook output ---- */
 
 /* text_prefix: in front of text in the text format. */
 static void hook_output(pid_t pid, pid_t tid, const char *where, const char *type, const char *key,
@@ -1006,14 +989,4 @@ void log_hook_error(pid_t pid, pid_t tid, const char *where, const char *message
 	if (log_active)
 		hook_output(pid, tid, where, "hook_error", "message", message, false,
 			    "hook error: ");
-}
-
-void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total)
-{
-	b->len = 0;
-	sb_puts(b, "{\"type\":\"dropped\",\"ts\":");
-	log_put_ts(b, log_realtime_ns());
-	if (tags)
-		sb_puts(b, tags);
-	sb_printf(b, ",\"count\":%lu,\"total\":%lu}\n", count, total);
 }
