@@ -14,10 +14,24 @@ from pathlib import Path
 import pytest
 
 from conftest import JVISOR, ROOT, helper, jvisor_run
+from test_bpf import bpf_usable
 from test_control import ctl, sandboxes, start  # noqa: F401 (sandboxes: a fixture)
 
 
+_bpf = []
+
+
+def skip_without_bpf(opts):
+    if "bpf" in opts:
+        if not _bpf:
+            _bpf.append(bpf_usable())
+        ok, why = _bpf[0]
+        if not ok:
+            pytest.skip(f"BPF unusable here: {why.strip()}")
+
+
 def run(tmp_path, js, argv, opts=(), timeout=120, env=None):
+    skip_without_bpf(opts)
     full = dict(os.environ, **(env or {}))
     return jvisor_run([*opts, "--", *argv], hooks=textwrap.dedent(js), tmp_path=tmp_path,
                       timeout=timeout, env=full)
@@ -242,6 +256,7 @@ SLOW_JS = """
 @pytest.mark.parametrize("opts", [PTRACE, BPF], ids=["ptrace", "bpf"])
 def test_slow_observer_holds_the_program_and_loses_nothing(tmp_path, sandboxes,  # noqa: F811
                                                            opts):
+    skip_without_bpf(opts)
     hooks = tmp_path / "slow.js"
     hooks.write_text(textwrap.dedent(SLOW_JS))
     flag = tmp_path / "go"
@@ -359,6 +374,7 @@ def test_observed_call_does_not_stop_under_bpf(tmp_path, sandboxes, opts, stops)
     """Under BPF an observed getppid never stops the program: the control socket's count
     of seccomp stops and notifications stays 0 for it, while the observer still gets
     every call. With the stops feeding the observers (ptrace) each call stops."""
+    skip_without_bpf(opts)
     hooks = tmp_path / "h.js"
     hooks.write_text('accessors.AddHookAfter("getppid", function (a0) {'
                      ' accessors.print("G " + this.mode + " " + a0); }, {mode: "observe"});\n')
@@ -419,6 +435,7 @@ def test_other_abi_calls_are_observed_under_bpf(tmp_path):
 def test_observer_added_at_run_time_under_bpf(tmp_path, sandboxes):  # noqa: F811
     """An observer loaded through the control socket while the program runs is fed by
     BPF at once: the kernel's table is updated, nothing stops."""
+    skip_without_bpf(BPF)
     flag = tmp_path / "go"
     s = start(sandboxes, tmp_path, [*BPF, "--", helper("fast_calls"), "g:1", f"wait:{flag}",
                                     "g:77", "g:78"])
