@@ -64,14 +64,18 @@ def normalize(recs):
                 re.search(r"(?<!\d)%d(?!\d)" % pid, json.dumps(r["args"])) for pid in
                 list(ids) + list(jv)):
             r["ret"] = r["args"][2] = "its length"  # a pid's digits: the run's
+        # jvisor's pid is replaced everywhere but in a return value: a call may
+        # return a number that happens to equal it (a size, a count).
+        ret = r.pop("ret", None)
         line = json.dumps(r, sort_keys=True)
         line = re.sub(r"(socket|pipe):\[\d+\]", r"\1:[N]", line)
         if "gettimeofday" in line or "clock_gettime" in line:  # the time now
             continue
-        for pid, n in ids.items():
-            line = re.sub(r"(?<![\d.])%d(?![\d.])" % pid, "P%d" % n, line)
         for pid in jv:
             line = re.sub(r"(?<![\d.])%d(?![\d.])" % pid, "JV", line)
+        line = line[:-1] + ', "ret": %s}' % json.dumps(ret)
+        for pid, n in ids.items():
+            line = re.sub(r"(?<![\d.])%d(?![\d.])" % pid, "P%d" % n, line)
         out.append((r.get("tid", ""), line))
     order = {}
     for tid, _ in out:
