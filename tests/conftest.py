@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,34 @@ def probe_results(text):
             d[k] = int(v)
         out.append(d)
     return out
+
+
+def task_states(pid):
+    """State letter of every thread of pid."""
+    states = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        states[int(tid)] = stat.rsplit(")", 1)[1].split()[0]
+    return states
+
+
+def wait_stopped(pid, jvisor_pid, timeout=10.0):
+    """Wait until every thread of pid is stopped. Under ptrace a group-stopped task
+    shows 't' (tracing stop) where natively it shows 'T'; but 't' also shows during
+    the tracer's short stops (hooks, signal delivery), so it must last while jvisor
+    sleeps."""
+    def stopped():
+        states = task_states(pid)
+        return (bool(states) and set(states.values()) <= {"t", "T"} and
+                set(task_states(jvisor_pid).values()) <= {"S"})
+    end = time.monotonic() + timeout
+    streak = 0
+    while time.monotonic() < end:
+        streak = streak + 1 if stopped() else 0
+        if streak >= 10:
+            return True
+        time.sleep(0.02)
+    return False

@@ -126,11 +126,10 @@ def test_ids_threads_session(tmp_path):
 
 
 def test_thread_info_of_another_thread(tmp_path):
-    # The hook learns the waiter's tid from the thread list (the highest tids
-    # are the threads; the waiter is created first).
+    # The hook learns the waiter's tid from getppid's argument (acc_truth passes it:
+    # pids wrap, so the smallest tid need not be the first thread created).
     t, r, _ = run_truth(tmp_path, """
-        const tids = A.getThreadInfo().TIDsInTg.filter(x => x !== this.tid);
-        const w = Math.min(...tids);
+        const w = a0;
         out("waiter", A.getThreadInfo(w));
         out("sig", A.getSignalInfo(w));
         out("nice", A.getNice(w));
@@ -154,8 +153,7 @@ def test_signals(tmp_path):
         out("n2s_err", err(() => A.nameToSignal(10)));
         out("m2n", [A.signalMaskToNames(0), A.signalMaskToNames(0x202),
                     A.signalMaskToNames(0x8000000000000000n)]);
-        const tids = A.getThreadInfo().TIDsInTg.filter(x => x !== this.tid);
-        A.sendSignal(Math.min(...tids), "SIGUSR2");
+        A.sendSignal(a0, "SIGUSR2");  // the waiter
         out("send_outside", err(() => A.sendSignal(1, 0)));
         out("send_bad", err(() => A.sendSignal(this.tid, 99)));
     """)
@@ -429,7 +427,7 @@ def test_stop_threads_blocking_syscalls_resume(tmp_path):
         const tids = A.getThreadInfo().TIDsInTg.filter(x => x !== this.tid);
         out("states", tids.map(x => A.getSignalInfo(x).waiting));
         out("resumed", A.resumeThreads());
-        A.sendSignal(Math.min(...tids), "SIGUSR2");
+        A.sendSignal(a0, "SIGUSR2");  // the waiter
     """)
     assert r["stopped"] == 3 and r["resumed"] == 3
     assert "after waiter=1 sig=12" in p.stdout, p.stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JVISOR, PYTHON, helper
+from conftest import JVISOR, PYTHON, helper, task_states, wait_stopped
 
 
 class Sandbox:
@@ -40,7 +40,8 @@ class Sandbox:
                     ready.set()
             ready.set()
 
-        threading.Thread(target=reader, daemon=True).start()
+        self.reader = threading.Thread(target=reader, daemon=True)
+        self.reader.start()
         assert ready.wait(20), "no control socket announced"
         assert self.addr, "".join(self.err_lines)
 
@@ -60,6 +61,13 @@ class Sandbox:
                 return True
             time.sleep(0.02)
         return False
+
+    def wait(self, timeout):
+        """jvisor's exit status, once its stderr is all in err_lines (the reader
+        thread may still be behind when the process has exited)."""
+        rc = self.proc.wait(timeout)
+        self.reader.join(timeout)
+        return rc
 
     def close(self):
         if self.proc.poll() is None:
@@ -393,9 +401,13 @@ def test_sandboxed_process_is_refused(sandboxes, tmp_path):
 
 def test_ctl_commands(sandboxes, tmp_path):
     s = start(sandboxes, tmp_path, ["--", "sh", "-c", "sleep 30 & wait"])
-    time.sleep(0.5)
-    ps = json.loads(ctl(s, "--json", "ps").stdout)["payload"]
-    sleeper = [p for p in ps if p["argv"][:1] == ["sleep"]]
+    deadline = time.monotonic() + 20
+    while True:  # until sh has forked and the child has run sleep
+        ps = json.loads(ctl(s, "--json", "ps").stdout)["payload"]
+        sleeper = [p for p in ps if p["argv"][:1] == ["sleep"]]
+        if sleeper or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert len(ps) == 2 and len(sleeper) == 1, ps
     pid = sleeper[0]["pid"]
     assert sleeper[0]["threads"][0]["tid"] == pid and sleeper[0]["exe"].endswith("sleep")
@@ -469,7 +481,9 @@ def test_stopped_process_gets_the_filter_when_continued(sandboxes, tmp_path):
     assert s.wait_stdout(r"ready \d+ \d+")
     child = int(re.search(r"ready \d+ (\d+)", s.stdout()).group(1))
     ctl(s, "kill", str(child), "STOP")
-    time.sleep(0.2)
+    # every thread group-stopped: before that, the interrupt of the hook's injection
+    # stops it first and it takes the filter at once
+    assert wait_stopped(child, s.proc.pid), task_states(child)
     a = json.loads(ctl(s, "--json", "eval",
                        "accessors.AddHookAfter('getuid', () => ({ret: 4242}))").stdout)
     assert a["type"] == "ok" and "stopped" in a["warning"], a
@@ -515,8 +529,13 @@ def test_vfork_parent_gets_the_filter_when_it_can(sandboxes, tmp_path):
     """A vfork parent cannot stop until its child is gone: the answer says so,
     and the parent takes the filter at its next stop."""
     s = start(sandboxes, tmp_path, ["--", helper("ctl_vfork")])
-    assert s.wait_stdout("ready")
-    time.sleep(0.3)  # the parent is in vfork(), the child sleeps
+    assert s.wait_stdout(r"ready \d+")
+    parent = int(re.search(r"ready (\d+)", s.stdout()).group(1))
+    children = Path(f"/proc/{parent}/task/{parent}/children")
+    deadline = time.monotonic() + 20
+    while not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert children.read_text().split()  # the parent is in vfork(), the child sleeps
     a = json.loads(ctl(s, "--json", "eval",
                        "accessors.AddHookAfter('getuid', () => ({ret: 4242}))").stdout)
     assert a["type"] == "ok" and "does not stop now" in a["warning"], a
@@ -543,8 +562,12 @@ def test_stats_count_stops_and_hook_calls(sandboxes, tmp_path):
     s = start(sandboxes, tmp_path, ["--log-backend", "ptrace", "-e", "getuid", "-o",
                                     str(tmp_path / "log.jsonl"), "--", helper("ctl_spin"), "1"])
     assert s.wait_stdout("ready")
-    time.sleep(0.2)
-    st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
+    deadline = time.monotonic() + 20
+    while True:  # until the threads have made their first getuid calls
+        st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
+        if st["syscalls"].get("getuid") or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert st["syscalls"]["getuid"] > 0 and st["syscalls_stopped"] >= st["syscalls"]["getuid"]
     assert st["processes"] == 2 and st["hooks"] == 0
     assert st["events_written"] > 0 and st["events_dropped"] == 0

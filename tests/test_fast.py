@@ -200,7 +200,7 @@ def test_filters_added_at_run_time(tmp_path):
             a = ln.ask({"type": "change-state", "payload": {"source": src}})
             assert a["type"] == "ok", a
         go.touch()
-        assert s.proc.wait(20) == 0
+        assert s.wait(20) == 0
         err = "".join(s.err_lines)
         assert calls(err, "A") == ["7", "7"]
         assert calls(err, "B") == ["5"]

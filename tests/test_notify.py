@@ -270,7 +270,7 @@ def test_hooks_added_at_run_time(tmp_path):
         from test_control import ctl
         assert ctl(s, "hooks").stdout.count("before/notify") == 3
         go.touch()
-        assert s.proc.wait(20) == 0
+        assert s.wait(20) == 0
         err = "".join(s.err_lines)
         assert tagged(err, "A") == ["notify 1", "notify 2"]
         assert tagged(err, "B") == ["notify 2"]

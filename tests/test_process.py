@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JVISOR, PYTHON, helper, jvisor_run, need
+from conftest import JVISOR, PYTHON, helper, jvisor_run, need, task_states, wait_stopped
 
 # Hooks that make the filter trap getppid and do nothing else.
 NOOP_HOOK = 'accessors.AddHookBefore("getppid", function () {});\n'
@@ -52,18 +52,6 @@ def roles_of(stdout):
             for m in re.finditer(r"^(\S+) pid (\d+)$", stdout, re.M)}
 
 
-def task_states(pid):
-    """State letter of every thread of pid."""
-    states = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
-        except FileNotFoundError:
-            continue
-        states[int(tid)] = stat.rsplit(")", 1)[1].split()[0]
-    return states
-
-
 def wait_for(pred, timeout=10.0, step=0.02):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -71,25 +59,6 @@ def wait_for(pred, timeout=10.0, step=0.02):
             return True
         time.sleep(step)
     return pred()
-
-
-def wait_stopped(pid, jvisor_pid, timeout=10.0):
-    """Wait until every thread of pid is stopped. Under ptrace a group-stopped task
-    shows 't' (tracing stop) where natively it shows 'T'; but 't' also shows during
-    the tracer's short stops (hooks, signal delivery), so it must last while jvisor
-    sleeps."""
-    def stopped():
-        states = task_states(pid)
-        return (bool(states) and set(states.values()) <= {"t", "T"} and
-                set(task_states(jvisor_pid).values()) <= {"S"})
-    end = time.monotonic() + timeout
-    streak = 0
-    while time.monotonic() < end:
-        streak = streak + 1 if stopped() else 0
-        if streak >= 10:
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def read_pid_line(path, timeout=10.0):

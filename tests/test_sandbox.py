@@ -270,7 +270,7 @@ def test_wall_time_kills(tmp_path, iso):
     assert "wall-time limit" in r.stderr
     recs = [json.loads(x) for x in log.read_text().splitlines()]
     assert sum(1 for x in recs if x["type"] == "exit") >= 3, recs[-4:]
-    left = subprocess.run(["pgrep", "-f", f"sleep {mark}"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-xf", f"sleep {mark}"], capture_output=True, text=True)
     assert not left.stdout.split()
 
 
@@ -439,9 +439,10 @@ def test_isolate_errors_are_reported():
 
 def test_isolate_signal_and_exit_status(tmp_path):
     p = subprocess.Popen([JVISOR, "run", "--isolate", "--", "sh", "-c",
-                          "trap 'exit 42' TERM; while :; do sleep 0.1; done"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)
+                          "trap 'exit 42' TERM; echo trapped; while :; do sleep 0.1; done"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a SIGTERM before the trap is set would end sh with 143
+    assert p.stdout.readline() == "trapped\n"
     p.terminate()
     try:
         rc = p.wait(timeout=15)
@@ -452,17 +453,25 @@ def test_isolate_signal_and_exit_status(tmp_path):
 
 @pytest.mark.parametrize("iso", [False, True])
 def test_nothing_survives_jvisor(tmp_path, iso):
-    marker = f"{31.4159 + iso}"
+    # a sleep length of its own: pgrep looks at the whole machine, where other
+    # runs of this test may have their sleeps
+    marker = f"31.{os.getpid()}{int(iso)}"
     args = [JVISOR, "run"] + (["--isolate"] if iso else []) + [
         "--", "sh", "-c", f"sleep {marker} & sleep {marker} & wait"]
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
+
+    def sleeps():
+        return subprocess.run(["pgrep", "-xf", f"sleep {marker}"], capture_output=True,
+                              text=True).stdout.split()
+    deadline = time.monotonic() + 20
+    while len(sleeps()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(sleeps()) == 2  # both run: killing jvisor now must end them
     p.kill()
     p.wait(timeout=10)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True,
-                              text=True).stdout.split()
+        left = sleeps()
         if not left:
             break
         time.sleep(0.1)

@@ -18,7 +18,9 @@
 
 #include "bpf/btfhash.h"
 #include "bpf/capture.h"
+#include "common/sbuf.h"
 #include "common/util.h"
+#include "hooks/observe.h"
 #include "hooks/hooks.h"
 #include "log/log.h"
 #include "syscalls/syscalls.h"
@@ -96,9 +98,19 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The kernel's per-syscall table from the one syscall table, the log's set
- * and the hooks (a hooked call stops and the ptrace path logs it). One batch
- * update (a syscall per number was ~360 bpf() calls at each start). */
+/* Does BPF write the records of nr for the observers (observe.h)? Every
+ * native syscall but those that stop anyway (hooked: the stop path observes
+ * them); the table below captures those an observer wants. */
+static bool feeds(int nr)
+{
+	return skel && nr >= 0 && nr < JB_NR_MAX && !log_stops_anyway(nr);
+}
+
+/* The kernel's per-syscall table from the one syscall table, the log's set,
+ * the hooks (a hooked call stops and the ptrace path logs it) and the
+ * observers (a record per call, which the log leaves out unless it is in the
+ * log's set too). One batch update (a syscall per number was ~360 bpf() calls
+ * at each start). */
 static void sync_table(void)
 {
 	static uint32_t keys[JB_NR_MAX];
@@ -112,6 +124,8 @@ static void sync_table(void)
 		s.nargs = (uint8_t)si->nargs;
 		if (log_follows(nr))
 			s.flags |= log_has_sinks() ? JB_LOG : JB_COUNT; /* --summary alone */
+		if (observe_wants(nr) && feeds(nr)) /* the log counts it then (--summary) */
+			s.flags = (uint8_t)((s.flags & ~JB_COUNT) | JB_LOG);
 		if (log_wants(nr))
 			s.flags |= JB_STOPPED;
 		if (si->classes & SC_NORETURN)
@@ -177,6 +191,25 @@ static void write_record(const struct jb_event *ev, size_t size, const struct jb
 		c.tid = (pid_t)x->tid;
 	memcpy(c.args, ev->args, sizeof(c.args));
 	log_call_captured(&c);
+	if (feeds(c.sysno) && hooks_observers_match(c.sysno, c.args)) {
+		static struct sbuf args;
+		log_call_args_json(&c, &args);
+		struct observe_record r = {
+		    .pid = c.pid,
+		    .tid = c.tid,
+		    .sysno = c.sysno,
+		    .abi = SYS_ABI_X86_64,
+		    .has_result = !c.unfinished && !c.noreturn,
+		    .raw = c.ret,
+		    .ts_ns = c.ts_ns,
+		    .dur_ns = c.dur_ns,
+		    .args_json = args.p,
+		    .args_len = args.len,
+		    .source = OBSERVE_BPF,
+		};
+		memcpy(r.args, c.args, sizeof(r.args));
+		observe_record(&r); /* a full queue runs the observers: the ring fills */
+	}
 }
 
 /* The word i of the pointer array captured at addr in rec, or 0. */
@@ -387,6 +420,7 @@ int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
 	/* Only now does the log leave the calls to BPF (the program waits for
 	 * tracer_release(): it has made no call yet). */
 	log_use_bpf();
+	observe_set_backend(feeds); /* before the seccomp filter is built */
 	sync_table();
 	uint32_t k = (uint32_t)pid, v = JB_PENDING;
 	bpf_map_update_elem(bpf_map__fd(skel->maps.tracked), &k, &v, BPF_ANY);
@@ -404,12 +438,17 @@ bool bpfl_hold_stop(pid_t tid, int sig)
 	return true;
 }
 
+void bpfl_sync(void)
+{
+	if (rb && (synced_hooks != hooks_generation() || synced_trace != log_trace_generation()))
+		sync_table();
+}
+
 void bpfl_drain(void)
 {
 	if (!rb)
 		return;
-	if (synced_hooks != hooks_generation() || synced_trace != log_trace_generation())
-		sync_table();
+	bpfl_sync();
 	ring_buffer__consume(rb);
 }
 
@@ -533,4 +572,5 @@ void bpfl_stop(void)
 	jvisor_bpf__destroy(skel);
 	skel = NULL;
 	counted = false;
+	observe_set_backend(NULL);
 }

@@ -21,7 +21,8 @@ struct bpfl_options {
 /* Can BPF be used (privileges, BTF)? Otherwise false with why. */
 bool bpfl_usable(char *why, size_t len);
 /* Load and attach the programs; pid is the spawned program (not exec'd yet),
- * tracked from its execve on. Calls log_use_bpf(). */
+ * tracked from its execve on. Calls log_use_bpf(), and feeds the observe-mode
+ * hooks of the syscalls that do not stop anyway (observe_set_backend). */
 int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e);
 bool bpfl_on(void);
 /* The fd to poll for records. */
@@ -29,6 +30,9 @@ int bpfl_fd(void);
 /* Write the records waiting in the ring buffer (and bring the kernel's
  * per-syscall table up to date with hooks and the logged set). */
 void bpfl_drain(void);
+/* Bring the kernel's per-syscall table up to date with the hooks, the
+ * observers and the logged set (cheap when nothing changed). */
+void bpfl_sync(void);
 /* A signal-delivery stop of tid: true when it is the BPF backend's hold (the
  * ring buffer ran full; it is drained now): resume tid without the signal. */
 bool bpfl_hold_stop(pid_t tid, int sig);

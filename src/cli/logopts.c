@@ -299,7 +299,8 @@ void log_options_merge(struct run_log_options *o, const struct run_log_options *
 
 int log_options_backend(const struct run_log_options *o, int pid, struct jv_error *e)
 {
-	if (!log_active || o->backend == LOG_BACKEND_PTRACE)
+	/* Without a log, BPF only feeds observe-mode hooks: when asked for. */
+	if (o->backend == LOG_BACKEND_PTRACE || (!log_active && o->backend != LOG_BACKEND_BPF))
 		return 0;
 	char why[256];
 	if (!bpfl_usable(why, sizeof(why))) {

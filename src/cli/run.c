@@ -284,8 +284,11 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Observe-mode hooks: their records show strings as the log does; the
-	 * queue's size and policy (JVISOR_OBSERVE_QUEUE=N[,drop], docs/hooks.md). */
+	 * queue's size and policy (--log-full drop, JVISOR_OBSERVE_QUEUE=N[,drop],
+	 * docs/hooks.md). */
 	tracer_observe_string_limit(o.log.string_limit > 0 ? (size_t)o.log.string_limit : 0);
+	if (o.log.full == LOG_FULL_DROP)
+		observe_set_queue(0, true); /* nor do the observers hold the program */
 	const char *oq = getenv("JVISOR_OBSERVE_QUEUE");
 	if (oq && *oq) {
 		char *end = NULL;
@@ -339,7 +342,9 @@ int cmd_run(int argc, char **argv)
 		log_close();
 		return 1;
 	}
-	if (load_hooks(&o, &e) < 0 || tracer_release(&e) < 0) {
+	int loaded = load_hooks(&o, &e);
+	bpfl_sync(); /* the kernel's table knows the hooks before the program runs */
+	if (loaded < 0 || tracer_release(&e) < 0) {
 		bpfl_stop();
 		tracer_abort();
 		jv_err_print(&e);

@@ -92,13 +92,18 @@ int web_options_start(struct run_web_options *o, const struct run_log_options *l
 	return 0;
 }
 
-/* Block until SIGINT or SIGTERM. */
+static void interrupt_set(sigset_t *s)
+{
+	sigemptyset(s);
+	sigaddset(s, SIGINT);
+	sigaddset(s, SIGTERM);
+}
+
+/* Block until SIGINT or SIGTERM (blocked already, see web_options_stop). */
 static void wait_for_interrupt(void)
 {
 	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGTERM);
+	interrupt_set(&s);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);
 	int sig;
 	sigwait(&s, &sig);
@@ -109,6 +114,12 @@ void web_options_stop(struct run_web_options *o)
 	if (o->started) {
 		web_set_ended();
 		if (o->keep == 1) {
+			/* Blocked before the message: a SIGTERM sent by whoever read it
+			 * must wait in sigwait, not meet the tracer's forwarding handler
+			 * (and be lost, leaving the viewer up). */
+			sigset_t s;
+			interrupt_set(&s);
+			pthread_sigmask(SIG_BLOCK, &s, NULL);
 			jv_warn("the program has ended; the web viewer stays up until SIGINT or "
 				"SIGTERM (--web-keep)");
 			wait_for_interrupt();
@@ -180,9 +191,7 @@ int cmd_view(int argc, char **argv)
 	}
 	/* The server's threads must not take SIGINT/SIGTERM: block them first. */
 	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGTERM);
+	interrupt_set(&s);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);
 	struct jv_error e;
 	struct web_options wo = {.addr = addr, .log_path = log};

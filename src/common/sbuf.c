@@ -122,11 +122,25 @@ void sb_json_str(struct sbuf *b, const char *str, size_t n)
 			continue;
 		}
 		size_t u = c >= 0x80 ? utf8_len(s + i, n - i) : 0;
-		if (u) {
+		/* U+0085, U+2028 and U+2029 are valid in a JSON string but end a line for
+		 * many line readers (Python's splitlines, JavaScript before ES2019): escaped,
+		 * so that one record stays one line for every reader. */
+		const char *sep =
+		    u == 2 && c == 0xc2 && s[i + 1] == 0x85			  ? "\\u0085"
+		    : u == 3 && c == 0xe2 && s[i + 1] == 0x80 && s[i + 2] == 0xa8 ? "\\u2028"
+		    : u == 3 && c == 0xe2 && s[i + 1] == 0x80 && s[i + 2] == 0xa9 ? "\\u2029"
+										  : NULL;
+		if (u && !sep) {
 			i += u;
 			continue;
 		}
 		sb_put(b, s + run, i - run);
+		if (sep) {
+			sb_put(b, sep, 6);
+			i += u;
+			run = i;
+			continue;
+		}
 		if (!put_common_escape(b, c)) {
 			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			sb_put(b, esc, 6);

@@ -3,7 +3,6 @@
 #include <errno.h>
 
 #include "common/util.h"
-#include "log/log.h"
 
 static struct hook *lists[SYS_NR_MAX][2];
 static bool notify_locked[SYS_NR_MAX];
@@ -182,6 +181,14 @@ unsigned long hooks_failures(void)
 	return total_failures;
 }
 
+static void (*error_sink)(pid_t pid, pid_t tid, const char *where, const char *message);
+
+void hooks_set_error_sink(void (*sink)(pid_t pid, pid_t tid, const char *where,
+				       const char *message))
+{
+	error_sink = sink;
+}
+
 static void report(struct hook *h, const struct hook_event *ev, const struct hook_failure *f)
 {
 	const char *name = sys_name(h->sysno);
@@ -194,10 +201,10 @@ static void report(struct hook *h, const struct hook_event *ev, const struct hoo
 		 : fail_closed		      ? "the syscall fails with EPERM"
 					      : "the syscall proceeds unchanged");
 	/* The log gets every failure; stderr the first of each hook and place. */
-	if (log_active) {
+	if (error_sink) {
 		char msg[1450];
 		snprintf(msg, sizeof(msg), "%s)", what);
-		log_hook_error(ev->pid, ev->tid, f->where, msg);
+		error_sink(ev->pid, ev->tid, f->where, msg);
 	}
 	for (struct reported *r = reported; r; r = r->next)
 		if (r->id == h->id && strcmp(r->where, f->where) == 0)

@@ -96,6 +96,10 @@ struct hook_engine_ops {
 void hooks_set_engine(const struct hook_engine_ops *ops);
 /* fail_closed: a failed hook makes the syscall fail with EPERM. */
 void hooks_set_fail_closed(bool fail_closed);
+/* Where hook failures go besides stderr: the event log registers its writer when it
+ * opens (the log includes this header, never the reverse). */
+void hooks_set_error_sink(void (*sink)(pid_t pid, pid_t tid, const char *where,
+				       const char *message));
 
 /* Register fn; takes ownership of the engine handle only on success. Returns
  * the hook id (> 0) or -1 with *e filled: bad syscall number, a notify-mode

@@ -48,6 +48,17 @@ bool observe_at_stop_match(int nr, const uint64_t args[6])
 	return hooks_observers_match(nr, args) && !fed(nr);
 }
 
+bool observe_at_stop_abi(int nr, enum sys_abi abi, const uint64_t args[6])
+{
+	return abi == SYS_ABI_X86_64 ? observe_at_stop_match(nr, args)
+				     : hooks_observers_match(nr, args);
+}
+
+bool observe_foreign_stops(int nr)
+{
+	return hooks_observed(nr) && fed(nr);
+}
+
 void observe_set_queue(size_t n, bool drop)
 {
 	if (!ring && n)

@@ -50,6 +50,12 @@ void observe_set_backend(bool (*feeds)(int nr));
  * take this call? */
 bool observe_at_stops(int nr);
 bool observe_at_stop_match(int nr, const uint64_t args[6]);
+/* The same for a call of ABI abi stopped anyway: a backend feeds only native
+ * (x86_64) calls, so the stop observes the others. */
+bool observe_at_stop_abi(int nr, enum sys_abi abi, const uint64_t args[6]);
+/* Do calls of nr in the other ABIs (i386, x32) need a stop for the observers
+ * (they are observed and a backend feeds the native ones only)? */
+bool observe_foreign_stops(int nr);
 /* Queue one completed call (copied; the caller keeps r). May run observers
  * before it returns when the queue is full (block policy). */
 void observe_record(const struct observe_record *r);

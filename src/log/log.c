@@ -92,6 +92,7 @@ int log_open(const struct log_options *o, struct jv_error *e)
 	}
 	formats = sink_formats();
 	log_active = true;
+	hooks_set_error_sink(log_hook_error);
 	return 0;
 }
 
@@ -111,7 +112,7 @@ int log_close(void)
 
 /* Calls the stop path logs in BPF mode: hooked ones, and clone3, which never
  * runs (src/tracer/filter.c fails it: the BPF programs never see it). */
-static bool stops_anyway(int nr)
+bool log_stops_anyway(int nr)
 {
 	return hooks_wanted(nr, HOOK_BEFORE) || hooks_wanted(nr, HOOK_AFTER) || nr == __NR_clone3;
 }
@@ -119,7 +120,7 @@ static bool stops_anyway(int nr)
 bool log_wants(int nr)
 {
 	if (bpf_mode)
-		return log_active && sys_set_has(&trace_set, nr) && stops_anyway(nr);
+		return log_active && sys_set_has(&trace_set, nr) && log_stops_anyway(nr);
 	return log_active && (sys_set_has(&trace_set, nr) || sys_set_has(&watch_set, nr));
 }
 
@@ -149,7 +150,7 @@ bool log_has_sinks(void)
 
 bool log_stop_logs(int nr, enum sys_abi abi)
 {
-	return !bpf_mode || stops_anyway(nr) || abi != SYS_ABI_X86_64;
+	return !bpf_mode || log_stops_anyway(nr) || abi != SYS_ABI_X86_64;
 }
 
 bool log_follows(int nr)
@@ -224,23 +225,6 @@ static const char *comm_of(struct log_thread *lt)
 	if (!lt->comm_known)
 		read_comm(lt);
 	return lt->comm[0] ? lt->comm : NULL;
-}
-
-uint64_t log_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- record pieces ---- */
-
-void log_put_ts(struct sbuf *b, uint64_t ns)
-{
-	sb_u64(b, ns / 1000000000u);
-	char frac[8];
-	snprintf(frac, sizeof(frac), ".%06u", (unsigned)(ns % 1000000000u / 1000));
-	sb_puts(b, frac);
 }
 
 /* The start of a record: JSON {"type":..,"ts":..,"pid":..,"tid":..,"comm":..
@@ -628,45 +612,69 @@ void log_thread_end(struct log_thread **slot)
 	*slot = NULL;
 }
 
+/* Load the captured call c into lt, with its in-arguments decoded in the
+ * formats of mask (a bit per format). */
+static void load_captured(struct log_thread *lt, const struct log_call *c, unsigned mask)
+{
+	const struct sys_info *si = sys_info(c->sysno);
+	lt->pid = c->pid;
+	lt->tid = c->tid;
+	snprintf(lt->comm, sizeof(lt->comm), "%s", c->comm ? c->comm : "");
+	lt->comm_known = true;
+	lt->sysno = c->sysno;
+	lt->abi = SYS_ABI_X86_64;
+	memcpy(lt->args, c->args, sizeof(lt->args));
+	memcpy(lt->eff, c->args, sizeof(lt->eff));
+	lt->ts_ns = c->ts_ns;
+	lt->dur_ns = c->dur_ns;
+	lt->dur_known = true;
+	lt->mem = c->mem;
+	for (int f = 0; f < NFMT; f++) {
+		if (!(mask & (1u << f)))
+			continue;
+		struct dec_ctx dc = ctx_of(lt, f);
+		struct sbuf *b = &lt->ent[f];
+		b->len = 0;
+		for (int i = 0; i < si->nargs; i++) {
+			lt->off[f][i] = (uint32_t)b->len;
+			if (!sys_role_is_out(si->args[i].role))
+				dec_arg(&dc, si, i, lt->args, false, 0, b);
+		}
+		lt->off[f][si->nargs] = (uint32_t)b->len;
+	}
+}
+
+static struct log_thread captured;
+
+static bool restarted(int64_t ret)
+{
+	return ret == -512 || ret == -513 || ret == -514 || ret == -516;
+}
+
 void log_call_captured(const struct log_call *c)
 {
-	static struct log_thread lt;
 	if (!log_active || !sys_set_has(&trace_set, c->sysno) ||
 	    (trace_args.n && !argfilter_match(&trace_args, c->args)))
 		return;
+	load_captured(&captured, c, formats);
+	enum call_end end = c->unfinished	? END_UNFINISHED
+			    : c->noreturn	? END_NORETURN
+			    : restarted(c->ret) ? END_RESTART
+						: END_RESULT;
+	emit_call(&captured, end, c->ret, false, false, 0, false);
+	captured.mem = NULL;
+}
+
+void log_call_args_json(const struct log_call *c, struct sbuf *out)
+{
 	const struct sys_info *si = sys_info(c->sysno);
-	lt.pid = c->pid;
-	lt.tid = c->tid;
-	snprintf(lt.comm, sizeof(lt.comm), "%s", c->comm ? c->comm : "");
-	lt.comm_known = true;
-	lt.sysno = c->sysno;
-	lt.abi = SYS_ABI_X86_64;
-	memcpy(lt.args, c->args, sizeof(lt.args));
-	memcpy(lt.eff, c->args, sizeof(lt.eff));
-	lt.ts_ns = c->ts_ns;
-	lt.dur_ns = c->dur_ns;
-	lt.dur_known = true;
-	lt.mem = c->mem;
-	for (int f = 0; f < NFMT; f++) {
-		if (!(formats & (1u << f)))
-			continue;
-		struct dec_ctx dc = ctx_of(&lt, f);
-		struct sbuf *b = &lt.ent[f];
-		b->len = 0;
-		for (int i = 0; i < si->nargs; i++) {
-			lt.off[f][i] = (uint32_t)b->len;
-			if (!sys_role_is_out(si->args[i].role))
-				dec_arg(&dc, si, i, lt.args, false, 0, b);
-		}
-		lt.off[f][si->nargs] = (uint32_t)b->len;
-	}
-	bool restart = c->ret == -512 || c->ret == -513 || c->ret == -514 || c->ret == -516;
-	enum call_end end = c->unfinished ? END_UNFINISHED
-			    : c->noreturn ? END_NORETURN
-			    : restart	  ? END_RESTART
-					  : END_RESULT;
-	emit_call(&lt, end, c->ret, false, false, 0, false);
-	lt.mem = NULL;
+	load_captured(&captured, c, 1u << LOG_FORMAT_JSON);
+	out->len = 0;
+	sb_putc(out, '[');
+	bool at_exit = !c->unfinished && !c->noreturn && !restarted(c->ret);
+	put_args(&captured, LOG_FORMAT_JSON, si, at_exit, c->ret, out);
+	sb_putc(out, ']');
+	captured.mem = NULL;
 }
 
 /* ---- process events ---- */
@@ -938,7 +946,7 @@ void log_ev_signal(struct log_thread **slot, pid_t pid, pid_t tid, int sig, cons
 	}
 }
 
-/* ---- hook output and drop reports ---- */
+/* ---- hook output ---- */
 
 /* text_prefix: in front of text in the text format. */
 static void hook_output(pid_t pid, pid_t tid, const char *where, const char *type, const char *key,
@@ -982,14 +990,4 @@ void log_hook_error(pid_t pid, pid_t tid, const char *where, const char *message
 	if (log_active)
 		hook_output(pid, tid, where, "hook_error", "message", message, false,
 			    "hook error: ");
-}
-
-void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total)
-{
-	b->len = 0;
-	sb_puts(b, "{\"type\":\"dropped\",\"ts\":");
-	log_put_ts(b, log_realtime_ns());
-	if (tags)
-		sb_puts(b, tags);
-	sb_printf(b, ",\"count\":%lu,\"total\":%lu}\n", count, total);
 }

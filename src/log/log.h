@@ -87,6 +87,13 @@ struct log_call {
 };
 /* Write the record of a completed call (when the set and --trace-args take it). */
 void log_call_captured(const struct log_call *c);
+/* The "args" array (JSON) the log writes for c, also for a call the log does
+ * not take (observe-mode hooks, src/hooks/observe.h); replaces out's text. */
+struct sbuf;
+void log_call_args_json(const struct log_call *c, struct sbuf *out);
+/* Does a call of nr stop whatever the backend (hooked before or after, or
+ * clone3)? Then the stop path logs and observes it. */
+bool log_stops_anyway(int nr);
 /* The BPF backend logs the calls that do not stop: from now on the log traps
  * only the calls that stop anyway (hooked ones; log_wants), and the fds of
  * those are read from /proc at the stop. */

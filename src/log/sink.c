@@ -466,3 +466,30 @@ int sink_close_all(void)
 	nsinks = 0;
 	return rc;
 }
+
+/* ---- record pieces (also log.c's) ---- */
+
+uint64_t log_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void log_put_ts(struct sbuf *b, uint64_t ns)
+{
+	sb_u64(b, ns / 1000000000u);
+	char frac[8];
+	snprintf(frac, sizeof(frac), ".%06u", (unsigned)(ns % 1000000000u / 1000));
+	sb_puts(b, frac);
+}
+
+void log_dropped_record(struct sbuf *b, unsigned long count, unsigned long total)
+{
+	b->len = 0;
+	sb_puts(b, "{\"type\":\"dropped\",\"ts\":");
+	log_put_ts(b, log_realtime_ns());
+	if (log_tags())
+		sb_puts(b, log_tags());
+	sb_printf(b, ",\"count\":%lu,\"total\":%lu}\n", count, total);
+}

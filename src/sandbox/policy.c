@@ -23,7 +23,6 @@
 #include "log/log.h"
 #include "sandbox/policy.h"
 #include "syscalls/syscalls.h"
-#include "tracer/tracer.h"
 
 enum pol_kind {
 	K_DENY,	       /* always fails */
@@ -137,6 +136,12 @@ struct pol_entry {
 static struct pol_entry table[SYS_NR_MAX];
 static bool table_ready;
 static bool isolated;
+static pid_t (*membership)(pid_t tid);
+
+void policy_set_membership(pid_t (*traced_tgid)(pid_t tid))
+{
+	membership = traced_tgid;
+}
 static bool foreign_abi_allowed;	/* "foreign-abi": "allow" in the policy file */
 static char *reasons_owned[SYS_NR_MAX]; /* reasons given in a policy file */
 
@@ -522,7 +527,7 @@ int policy_check(pid_t tid, int nr, const uint64_t a[6], const char **reason)
 		deny = is_jvisor(fd_pid(tid, (int)a[0]));
 		break;
 	case K_PROCESS_VM:
-		deny = tracer_traced_tgid((pid_t)pid) < 0;
+		deny = !membership || membership((pid_t)pid) < 0;
 		break;
 	case K_PERSONALITY:
 		deny = !persona_ok((uint32_t)a[0]);

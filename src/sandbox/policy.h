@@ -22,6 +22,11 @@ int policy_load(const char *path, struct jv_error *e);
 /* The program runs in its own pid namespace (--isolate): rules that keep it
  * from signalling or reading jvisor by pid are left to the namespace. */
 void policy_set_isolated(bool isolated);
+/* How the policy learns which processes are the program's (process_vm_* may only
+ * name them): the tracer registers its own lookup, which returns the traced thread
+ * group of tid or -1. Until then no process counts as the program's. The sandbox
+ * subsystem does not include the tracer's header: the dependency is one-way. */
+void policy_set_membership(pid_t (*traced_tgid)(pid_t tid));
 /* Add the policy's rules to a libseccomp filter; syscalls for which trapped(nr)
  * is true already stop for hooks (the tracer checks the policy there too). */
 int policy_add_rules(void *scmp_ctx, bool (*trapped)(int nr), struct jv_error *e);

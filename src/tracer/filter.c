@@ -83,7 +83,8 @@ void filter_note_stop(int nr)
 bool filter_stops(int native, enum sys_abi abi)
 {
 	/* Other ABIs: the prefix below stops every call nothing traps. */
-	return stops[native] || (abi != SYS_ABI_X86_64 && policy_foreign_abi_denied());
+	return stops[native] || (abi != SYS_ABI_X86_64 &&
+				 (policy_foreign_abi_denied() || observe_foreign_stops(native)));
 }
 
 #define X32_BIT 0x40000000u
@@ -101,10 +102,19 @@ static size_t foreign(enum sys_abi abi, bool (*pick)(int nr), uint32_t *out)
 	return n;
 }
 
+/* Syscalls whose other-ABI calls stop in the prefix: those with argument
+ * rules, and those whose observers an event backend feeds (it sees native
+ * calls only; the filter does not trap their native calls). */
+static bool foreign_traced(int nr)
+{
+	return argrules_filtered(nr) || observe_foreign_stops(nr);
+}
+
 /* One prefix in front of libseccomp's program for the other ABIs. A native
  * call jumps straight to the program (five instructions). An i386 or x32 call
- * of a syscall with argument rules stops (libseccomp compares only the low 32
- * bits there; the tracer checks the filters), one of another trapped syscall
+ * of a syscall with argument rules or observers fed by the event backend stops
+ * (libseccomp compares only the low 32 bits there; the tracer checks the
+ * filters), one of another trapped syscall
  * goes on to the program, and any other is stopped for the policy's
  * foreign-ABI rule (RET_TRACE with JV_ABI_DATA), or goes on when the policy
  * allows other ABIs. No prefix when it would change nothing. */
@@ -112,8 +122,8 @@ static int wrap_abi(struct sock_filter **prog, size_t *len, struct jv_error *e)
 {
 	bool deny = policy_foreign_abi_denied();
 	static uint32_t fi[SYS_NR_MAX], ti[SYS_NR_MAX], fx[SYS_NR_MAX], tx[SYS_NR_MAX];
-	size_t nfi = foreign(SYS_ABI_I386, argrules_filtered, fi);
-	size_t nfx = foreign(SYS_ABI_X32, argrules_filtered, fx);
+	size_t nfi = foreign(SYS_ABI_I386, foreign_traced, fi);
+	size_t nfx = foreign(SYS_ABI_X32, foreign_traced, fx);
 	size_t nti = deny ? foreign(SYS_ABI_I386, trapped, ti) : 0;
 	size_t ntx = deny ? foreign(SYS_ABI_X32, trapped, tx) : 0;
 	if (!deny && !nfi && !nfx)

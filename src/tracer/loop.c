@@ -119,13 +119,13 @@ static bool policy_stop(struct thread *t, int native, enum sys_abi abi, const ui
 	int err = policy_watches(native) ? policy_check(t->tid, native, a, &why) : 0;
 	/* A call of another ABI that nothing traps (or traps any more). */
 	if (!err && foreign && !hooks_wanted(native, HOOK_BEFORE) &&
-	    !hooks_wanted(native, HOOK_AFTER) && !observe_at_stops(native) && !log_follows(native))
+	    !hooks_wanted(native, HOOK_AFTER) && !hooks_observed(native) && !log_follows(native))
 		err = policy_check_abi(native, &why);
 	if (!err)
 		return false;
 	policy_report(t->tgid, t->tid, native, abi, err, why);
 	bool logged = log_active && log_follows(native),
-	     observed = observe_at_stop_match(native, a);
+	     observed = observe_at_stop_abi(native, abi, a);
 	if (logged || observed) {
 		/* The log and the observers see the denied call like a skipped one. */
 		struct hook_event *ev = &t->ev;
@@ -256,7 +256,7 @@ static void on_seccomp_stop(struct thread *t)
 	pin_release(t);
 	t->log_call = log_active && log_stop_logs(native, abi) && log_sys_enter(&t->log, ev);
 	/* Observers: the record is decoded at the stops, not from live memory later. */
-	t->obs_call = observe_at_stop_match(native, ev->args);
+	t->obs_call = observe_at_stop_abi(native, abi, ev->args);
 	if (t->obs_call)
 		tobs_enter(t, ev);
 	struct hook_verdict v = {0};
@@ -559,6 +559,7 @@ void tracer_handle(pid_t tid, int status)
 static void grow_for_new_hooks(unsigned *generation)
 {
 	*generation = hooks_generation();
+	bpfl_sync(); /* observers of calls BPF feeds need no trap, but records */
 	struct jv_error e;
 	if (tracer_grow_filters(&e) < 0)
 		jv_warn("hooks added by a hook: %s", e.msg);
@@ -580,6 +581,8 @@ int tracer_run(void)
 		if (tid <= 0 && tracer_wake) {
 			observe_drain(); /* the request sees every completed call observed */
 			run_wake();	 /* a control request (src/control), with no stop pending */
+			if (hooks_generation() != seen_generation)
+				grow_for_new_hooks(&seen_generation); /* hooks it added */
 			continue;
 		}
 		if (tid <= 0 && notify_active())

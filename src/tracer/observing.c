@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "bpf/backend.h"
 #include "common/sbuf.h"
 #include "hooks/observe.h"
 #include "syscalls/decode.h"
@@ -94,6 +95,9 @@ static void decode_entry(struct obs_call *c, const struct hook_event *ev)
 static void complete(struct obs_call *c, pid_t pid, pid_t tid, const uint64_t eff[6],
 		     bool has_result, bool ran, int64_t raw, enum observe_source src)
 {
+	/* The BPF backend's records of this thread's earlier calls first: the
+	 * observers see a thread's calls in its order. */
+	bpfl_drain();
 	const struct sys_info *si = sys_info(c->sysno);
 	struct dec_ctx d = ctx_of(c, pid, tid);
 	struct sbuf *b = &c->rec;

@@ -18,6 +18,7 @@
 #endif
 
 #include "common/util.h"
+#include "sandbox/policy.h"
 #include "sandbox/sandbox.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
@@ -95,6 +96,7 @@ static __attribute__((noreturn)) void child(char *const argv[], int rfd, int err
 
 int tracer_spawn(char *const argv[], struct jv_error *e)
 {
+	policy_set_membership(tracer_traced_tgid);
 	int p[2], ep[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return jv_err(e, errno, "pipe");

@@ -38,10 +38,12 @@ static bool loopback, live;
 static volatile bool ended, stopping;
 static char *control_path; /* the control socket (unix) or NULL */
 static int sse_unended;	   /* streams that have not said "ended" yet (atomic) */
+static int reqs_open;	   /* requests other than streams not yet answered (atomic) */
 
 struct req {
 	struct sbuf body;
 	bool too_big;
+	bool counted; /* in reqs_open */
 };
 
 /* ---- responses ---- */
@@ -304,7 +306,12 @@ static json_t *control_ask(json_t *req, char *msg, size_t ml)
 		return NULL;
 	}
 	if (jv_write_all(fd, line, strlen(line)) < 0) {
-		snprintf(msg, ml, "control socket: %s", strerror(errno));
+		int err = errno;
+		/* The program may have ended meanwhile: its control socket went with it. */
+		if (ended)
+			snprintf(msg, ml, "the sandbox has ended");
+		else
+			snprintf(msg, ml, "control socket: %s", strerror(err));
 		return NULL;
 	}
 	struct sbuf b = {0};
@@ -322,7 +329,8 @@ static json_t *control_ask(json_t *req, char *msg, size_t ml)
 	json_t *a = b.len ? json_loadb(b.p, b.len, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
 	sb_free(&b);
 	if (!a)
-		snprintf(msg, ml, "no answer from the control socket");
+		snprintf(msg, ml, "%s",
+			 ended ? "the sandbox has ended" : "no answer from the control socket");
 	return a;
 }
 
@@ -606,7 +614,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
 	struct req *r = *con_cls;
 	if (!r) {
-		*con_cls = xcalloc(1, sizeof(struct req));
+		r = *con_cls = xcalloc(1, sizeof(struct req));
+		r->counted = true;
+		__atomic_add_fetch(&reqs_open, 1, __ATOMIC_SEQ_CST);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -643,8 +653,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return locked_json(c, wi_stats);
 	if (!strcmp(url, "/api/info"))
 		return locked_json(c, info);
-	if (!strcmp(url, "/api/stream"))
+	if (!strcmp(url, "/api/stream")) {
+		/* waited for through sse_unended, until it says "ended" */
+		__atomic_sub_fetch(&reqs_open, 1, __ATOMIC_SEQ_CST);
+		r->counted = false;
 		return stream(c);
+	}
 	if (!strcmp(url, "/api/hooks"))
 		return forward(c, json_pack("{s:s}", "type", "current-hooks"));
 	if (!strcmp(url, "/api/ps"))
@@ -657,6 +671,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct req *r = *con_cls;
 	if (r) {
+		if (r->counted)
+			__atomic_sub_fetch(&reqs_open, 1, __ATOMIC_SEQ_CST);
 		sb_free(&r->body);
 		free(r);
 	}
@@ -781,9 +797,14 @@ void web_stop(void)
 {
 	if (!daemon_)
 		return;
-	/* Let the open streams say "ended" (at most 1 s). */
-	for (int i = 0; i < 100 && ended && __atomic_load_n(&sse_unended, __ATOMIC_SEQ_CST) > 0;
-	     i++) {
+	/* Let the open streams say "ended" (at most 1 s) and the requests in progress
+	 * get their answers (at most 2 s): a /api/kill that ended the program is one,
+	 * and stopping the daemon would cut its connection before the answer. */
+	for (int i = 0; i < 200; i++) {
+		bool streams =
+		    i < 100 && ended && __atomic_load_n(&sse_unended, __ATOMIC_SEQ_CST) > 0;
+		if (!streams && __atomic_load_n(&reqs_open, __ATOMIC_SEQ_CST) == 0)
+			break;
 		struct timespec ts = {0, 10 * 1000000};
 		nanosleep(&ts, NULL);
 	}

@@ -1,7 +1,8 @@
 /* A program whose truth is known, for tests/test_accessors.py.
  *
  * acc_truth truth FILE  set up a known state, print it as one line "TRUTH {json}", call
- *                       getppid() once (the tests hook it), then print "after ..." lines
+ *                       getppid(WAITER) once (the tests hook it; the argument is the
+ *                       waiter thread's tid), then print "after ..." lines
  *                       and exit 0. The state: FILE opened O_WRONLY|O_APPEND|O_CLOEXEC at
  *                       fd 10 (5 bytes written), a pipe at fds 11 (read) and 12 (write), a
  *                       TCP listener on 127.0.0.1 at fd 13 with a connected client at 14 and
@@ -219,7 +220,8 @@ static int truth(const char *file)
 	       child, getuid(), getgid(), ntohs(a.sin_port), ntohs(ca.sin_port), (void *)on_usr1,
 	       file, exe, cwd, 027, getpriority(PRIO_PROCESS, 0));
 
-	long r = syscall(SYS_getppid);
+	/* The waiter's tid for the hook: the order of tids says nothing (pids wrap). */
+	long r = syscall(SYS_getppid, tids[1]);
 
 	mode_t um = umask(0);
 	errno = 0;

@@ -15,7 +15,8 @@ int main(void)
 	fflush(stdout);
 	pid_t c = vfork();
 	if (c == 0) {
-		struct timespec ts = {1, 500 * 1000 * 1000};
+		struct timespec ts = {3,
+				      0}; /* long enough for a `jvisor ctl` on a loaded machine */
 		syscall(SYS_nanosleep, &ts, NULL);
 		_exit(0);
 	}

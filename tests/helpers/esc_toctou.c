@@ -2,7 +2,7 @@
  * passed to openat flips between an allowed and a denied name while the call
  * is in flight. A "leak" is an open of the denied file that succeeded.
  *
- *   esc_toctou MODE TRIES SECONDS
+ *   esc_toctou MODE TRIES SECONDS [until-leak]
  *
  * MODE: the racing writer:
  *   thread  a sibling thread
@@ -11,6 +11,7 @@
  *   remap   a sibling thread that attacks the pinned copy itself (jvisor's
  *           "jvisor-pin" mapping): mmap over it, mprotect, munmap, mremap and
  *           writes through /proc/self/mem; reports how many of them worked.
+ * until-leak: stop at the first leak (a race shown, however loaded the machine).
  * Prints "tries=N allowed=N denied=N leaks=N [tamper=N attempts=N]".
  *
  *   esc_toctou regs PATH     openat(PATH) by an inline syscall; prints
@@ -242,8 +243,11 @@ int main(int argc, char **argv)
 		return regs(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "restart"))
 		return restart(argv[2]);
-	if (argc != 4) {
-		fprintf(stderr, "usage: esc_toctou thread|shared|clonevm|remap TRIES SECONDS\n");
+	bool until_leak = argc == 5 && !strcmp(argv[4], "until-leak");
+	if (argc != 4 && !until_leak) {
+		fprintf(
+		    stderr,
+		    "usage: esc_toctou thread|shared|clonevm|remap TRIES SECONDS [until-leak]\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -298,7 +302,7 @@ int main(int argc, char **argv)
 
 	long n = 0, allowed = 0, denied = 0, leaks = 0;
 	double end = now() + limit;
-	for (; n < tries && now() < end; n++) {
+	for (; n < tries && now() < end && !(until_leak && leaks); n++) {
 		int fd = (int)syscall(SYS_openat, AT_FDCWD, sh->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			denied++;

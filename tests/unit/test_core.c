@@ -58,6 +58,13 @@ START_TEST(string_escapes)
 	quoted("\0z", 2, "\"\\u0000z\"", "\"\\x00z\"");
 	/* UTF-8 stays as it is in JSON; a stray byte is escaped. */
 	quoted("\xc3\xa9\xff", 3, "\"\xc3\xa9\\u00ff\"", "\"\\xc3\\xa9\\xff\"");
+	/* ...but the characters that end a line for some readers are escaped in JSON
+	 * (U+0085, U+2028, U+2029), and their neighbours (U+00C5, U+2027) are not. */
+	quoted("a\xc2\x85\xe2\x80\xa8\xe2\x80\xa9"
+	       "b",
+	       10, "\"a\\u0085\\u2028\\u2029b\"", "\"a\\xc2\\x85\\xe2\\x80\\xa8\\xe2\\x80\\xa9b\"");
+	quoted("\xc3\x85\xe2\x80\xa7", 5, "\"\xc3\x85\xe2\x80\xa7\"",
+	       "\"\\xc3\\x85\\xe2\\x80\\xa7\"");
 }
 END_TEST
 
