@@ -77,7 +77,13 @@ $(BUILD)/gen/jvisor.bpf.o: src/bpf/jvisor.bpf.c src/bpf/event.h src/syscalls/rol
 	@clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/gen -Isrc -c $< -o $@
 $(BUILD)/gen/jvisor.skel.h: $(BUILD)/gen/jvisor.bpf.o
 	$(BPFTOOL) gen skeleton $< name jvisor_bpf > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/src/bpf/backend.o: $(BUILD)/gen/jvisor.skel.h
+# The part of the kernel's BTF the programs' CO-RE relocations need, and that
+# BTF's fingerprint (src/bpf/backend.c: used when the running kernel matches).
+$(BUILD)/gen/btfhash: tools/btfhash.c src/bpf/btfhash.h
+	$(CC) -O2 -Wall -Werror -Isrc -o $@ $<
+$(BUILD)/gen/min_btf.inc: $(BUILD)/gen/jvisor.bpf.o $(BUILD)/gen/btfhash tools/gen-min-btf.sh
+	sh tools/gen-min-btf.sh $(BPFTOOL) $(VMLINUX_BTF) $< $(BUILD)/gen/btfhash > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/bpf/backend.o: $(BUILD)/gen/jvisor.skel.h $(BUILD)/gen/min_btf.inc
 # version.h: rewritten only when the version or the commit changed (FORCE asks
 # git every time; the compare keeps the object up to date otherwise). A git that
 # cannot answer (sudo make install in a user's checkout: "dubious ownership")

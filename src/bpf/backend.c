@@ -4,15 +4,19 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/btfhash.h"
 #include "bpf/capture.h"
 #include "common/sbuf.h"
 #include "common/util.h"
@@ -26,6 +30,7 @@
 #pragma GCC diagnostic ignored "-Wstrict-prototypes"
 #include "jvisor.skel.h"
 #pragma GCC diagnostic pop
+#include "min_btf.inc" /* jv_min_btf, JV_KERNEL_BTF_SIZE, JV_KERNEL_BTF_HASH */
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -39,6 +44,7 @@ static struct ring_buffer *rb;
 static uint64_t clock_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 static unsigned synced_hooks, synced_trace;
 static unsigned long bad_records;
+static bool counted; /* has a call been counted in the kernel (JB_COUNT)? */
 /* The entry half of a call captured at entry (exec), per thread: few at once. */
 struct held {
 	pid_t tid;
@@ -103,10 +109,13 @@ static bool feeds(int nr)
 /* The kernel's per-syscall table from the one syscall table, the log's set,
  * the hooks (a hooked call stops and the ptrace path logs it) and the
  * observers (a record per call, which the log leaves out unless it is in the
- * log's set too). */
+ * log's set too). One batch update (a syscall per number was ~360 bpf() calls
+ * at each start). */
 static void sync_table(void)
 {
-	int fd = bpf_map__fd(skel->maps.systab);
+	static uint32_t keys[JB_NR_MAX];
+	static struct jb_sys vals[JB_NR_MAX];
+	uint32_t n = 0;
 	for (int nr = sys_next(-1); nr >= 0; nr = sys_next(nr)) {
 		if (nr >= JB_NR_MAX)
 			break;
@@ -121,6 +130,7 @@ static void sync_table(void)
 			s.flags |= JB_STOPPED;
 		if (si->classes & SC_NORETURN)
 			s.flags |= JB_NORETURN;
+		counted |= (s.flags & JB_COUNT) != 0;
 		for (int i = 0; i < si->nargs; i++) {
 			s.role[i] = si->args[i].role;
 			s.param[i] = si->args[i].param;
@@ -130,9 +140,14 @@ static void sync_table(void)
 			if (si->args[i].role == SR_ARGV)
 				s.flags |= JB_ATENTRY;
 		}
-		uint32_t k = (uint32_t)nr;
-		bpf_map_update_elem(fd, &k, &s, BPF_ANY);
+		keys[n] = (uint32_t)nr;
+		vals[n++] = s;
 	}
+	int fd = bpf_map__fd(skel->maps.systab);
+	uint32_t count = n;
+	if (bpf_map_update_batch(fd, keys, vals, &count, NULL) < 0 || count != n)
+		for (uint32_t i = 0; i < n; i++) /* a kernel without batches */
+			bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY);
 	synced_hooks = hooks_generation();
 	synced_trace = log_trace_generation();
 }
@@ -321,24 +336,69 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
+/* The kernel's types for CO-RE. libbpf would parse the whole of
+ * /sys/kernel/btf/vmlinux (5 MB, read a page per read()) and search it for each
+ * type the programs use: ~20 ms at each start. When the running kernel's BTF
+ * is the one jvisor was built against (same size and fingerprint), the types
+ * the relocations need were cut from it at build time (jv_min_btf): a memfd
+ * with them, for btf_custom_path. -1 otherwise (libbpf reads the kernel's). */
+static int min_btf_fd(void)
 {
-	libbpf_set_print(NULL);
-	skel = jvisor_bpf__open();
-	if (!skel)
-		return jv_err(e, errno, "BPF: cannot open the programs");
-	size_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
-	if (bpf_map__set_max_entries(skel->maps.ring, (uint32_t)ring) < 0) {
-		jvisor_bpf__destroy(skel);
-		skel = NULL;
-		return jv_err(e, EINVAL, "BPF: bad ring buffer size %zu", ring);
+	_cleanup_close_ int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != JV_KERNEL_BTF_SIZE)
+		return -1;
+	/* Mappable since Linux 6.16; reading it would cost what is saved. */
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	bool same = btf_hash(map, (size_t)st.st_size) == JV_KERNEL_BTF_HASH;
+	munmap(map, (size_t)st.st_size);
+	if (!same)
+		return -1;
+	int m = memfd_create("jvisor-btf", MFD_CLOEXEC);
+	if (m >= 0 && write(m, jv_min_btf, sizeof(jv_min_btf)) != (ssize_t)sizeof(jv_min_btf)) {
+		close(m);
+		m = -1;
 	}
-	int err = jvisor_bpf__load(skel);
+	return m;
+}
+
+/* Open and load the programs; the kernel's types from the file btf, or from
+ * the kernel when NULL. 0, 1 for a ring size the kernel refuses, -errno. */
+static int load(const char *btf, size_t ring)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf);
+	skel = jvisor_bpf__open_opts(&oo);
+	if (!skel)
+		return -errno;
+	int err = bpf_map__set_max_entries(skel->maps.ring, (uint32_t)ring) < 0 ? 1 : 0;
+	if (!err)
+		err = jvisor_bpf__load(skel);
 	if (err) {
 		jvisor_bpf__destroy(skel);
 		skel = NULL;
-		return jv_err(e, -err, "BPF: cannot load the programs");
 	}
+	return err;
+}
+
+int bpfl_start(const struct bpfl_options *o, pid_t pid, struct jv_error *e)
+{
+	libbpf_set_print(NULL);
+	size_t ring = o->ring_bytes ? o->ring_bytes : 16u << 20;
+	int err = -1;
+	_cleanup_close_ int btf = min_btf_fd();
+	if (btf >= 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", btf);
+		err = load(path, ring);
+	}
+	if (err)
+		err = load(NULL, ring); /* another kernel, or the cut types would not do */
+	if (err == 1)
+		return jv_err(e, EINVAL, "BPF: bad ring buffer size %zu", ring);
+	if (err)
+		return jv_err(e, -err, "BPF: cannot load the programs");
 	/* Headroom under the watermark: the records the threads make before
 	 * their SIGSTOP takes them (one each, at most JB_SCRATCH bytes). */
 	struct jb_config cfg = {.str_max = (uint32_t)(o->str_max ? o->str_max : 256),
@@ -457,6 +517,8 @@ static unsigned long long recursion_misses(void)
 /* --summary without a log: the kernel counted (map summary, per CPU). */
 static void add_kernel_summary(void)
 {
+	if (!counted)
+		return; /* the map is all zero: no need for JB_NR_MAX lookups */
 	int ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return;
@@ -509,5 +571,6 @@ void bpfl_stop(void)
 	rb = NULL;
 	jvisor_bpf__destroy(skel);
 	skel = NULL;
+	counted = false;
 	observe_set_backend(NULL);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* jvisor's BPF event source (docs/log.md, "Backends"): raw_syscalls sys_enter and
- * sys_exit as tp_btf programs log the calls of the program's processes into a
+ * sys_exit as raw_tp programs log the calls of the program's processes into a
  * ring buffer. The kernel side knows no syscall: per number it gets from user
  * space (map systab, filled from src/syscalls/syscalls.tbl) whether to log the
  * call and the role of each argument, and captures the bytes each role needs;
@@ -625,8 +625,8 @@ static __always_inline const struct jb_sys *sys_of(long nr)
 	return bpf_map_lookup_elem(&systab, &k);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
+SEC("raw_tp/sys_enter")
+int BPF_PROG(jv_sys_enter, struct pt_regs *regs_unused, long id)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 tgid = (__u32)t->tgid;
@@ -650,12 +650,15 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 	e->ts = bpf_ktime_get_ns();
 	e->nr = (__s32)id;
 	e->tid = (__u32)t->pid;
-	e->args[0] = regs->di;
-	e->args[1] = regs->si;
-	e->args[2] = regs->dx;
-	e->args[3] = regs->r10;
-	e->args[4] = regs->r8;
-	e->args[5] = regs->r9;
+	/* The tracepoint's regs are the task's user registers; as a BTF pointer
+	 * (raw_tp's own argument is a plain value) they are read directly. */
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
+	e->args[0] = r->di;
+	e->args[1] = r->si;
+	e->args[2] = r->dx;
+	e->args[3] = r->r10;
+	e->args[4] = r->r8;
+	e->args[5] = r->r9;
 	e->fdlen = e->fdn = 0;
 	if ((sys->flags & (JB_COUNT | JB_NORETURN)) == (JB_COUNT | JB_NORETURN)) {
 		__u32 k = (__u32)id;
@@ -692,7 +695,7 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
+SEC("raw_tp/sys_exit")
 int BPF_PROG(jv_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -777,7 +780,7 @@ static long exec_step(__u32 i, void *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(jv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -812,10 +815,10 @@ int BPF_PROG(jv_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 }
 
 /* Children are tracked before their first syscall. */
-SEC("tp_btf/sched_process_fork")
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(jv_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = (__u32)parent->tgid, ctgid = (__u32)child->tgid;
+	__u32 ptgid = (__u32)BPF_CORE_READ(parent, tgid), ctgid = (__u32)BPF_CORE_READ(child, tgid);
 	if (ptgid == ctgid || !bpf_map_lookup_elem(&tracked, &ptgid))
 		return 0;
 	__u32 v = JB_ACTIVE;
@@ -824,9 +827,11 @@ int BPF_PROG(jv_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 /* A thread that goes away in a call: its record, unfinished. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(jv_exit, struct task_struct *t)
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(jv_exit, struct task_struct *exiting)
 {
+	(void)exiting;
+	struct task_struct *t = bpf_get_current_task_btf(); /* the one exiting */
 	__u32 tgid = (__u32)t->tgid;
 	if (!bpf_map_lookup_elem(&tracked, &tgid))
 		return 0;
