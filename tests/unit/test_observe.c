@@ -200,9 +200,14 @@ START_TEST(argument_filters_for_the_kernel)
 {
 	struct jb_argf f;
 	ck_assert(!argf_build(60, &f)); /* no observer */
+	unsigned id = observer(HOOK_AFTER, NULL);
+	ck_assert(!argf_build(60, &f));
 	unsigned gen = hooks_generation();
-	observer(HOOK_AFTER, "0>=0x100,2!=7");
-	ck_assert_uint_ne(hooks_generation(), gen); /* the backend re-syncs */
+	struct hook_filter hf;
+	struct jv_error e;
+	ck_assert_int_eq(argfilter_parse("0>=0x100,2!=7", &hf, &e), 0);
+	ck_assert_int_eq(hooks_set_filter(id, &hf, &e), 0);
+	ck_assert_uint_ne(hooks_generation(), gen); /* a new filter: the backend re-syncs */
 	observer(HOOK_BEFORE, "1&0xff=3");
 	observer(HOOK_AFTER, "3<5,4<=9,5>0xfffffffffffffff0");
 	ck_assert(argf_build(60, &f));
@@ -230,7 +235,6 @@ START_TEST(argument_filters_for_the_kernel)
 	ck_assert(!argf_build(60, &f));
 	/* Hooks that stop the program are not the kernel's business here. */
 	hooks_remove(60, -1);
-	struct jv_error e;
 	ck_assert_int_gt(hooks_add(60, HOOK_AFTER, HOOK_MODE_PTRACE, NULL, "p.js:1", &e), 0);
 	observer(HOOK_AFTER, "0=2");
 	ck_assert(argf_build(60, &f));
