@@ -71,7 +71,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 $(BUILD)/gen/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
-$(BUILD)/gen/jvisor.bpf.o: src/bpf/jvisor.bpf.c src/bpf/event.h src/syscalls/roles.h \
+$(BUILD)/gen/jvisor.bpf.o: src/bpf/jvisor.bpf.c src/bpf/event.h src/bpf/argfmatch.h src/syscalls/roles.h \
 		$(BUILD)/gen/vmlinux.h
 	@echo "  BPF     $<"
 	@clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/gen -Isrc -c $< -o $@

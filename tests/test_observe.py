@@ -446,3 +446,88 @@ def test_observer_added_at_run_time_under_bpf(tmp_path, sandboxes):  # noqa: F81
     assert s.proc.wait(20) == 0
     assert [l.strip() for l in s.err_lines if l.startswith("R ")] == [
         "R observe-bpf 77", "R observe-bpf 78"], s.err_lines
+
+
+def stats_when(s, done, timeout=20):
+    """`ctl stats` once done(stats) holds (the observers run soon after the calls)."""
+    deadline = time.time() + timeout
+    while True:
+        st = json.loads(ctl(s, "--json", "stats").stdout)["payload"]
+        if done(st) or time.time() > deadline:
+            return st
+        time.sleep(0.05)
+
+
+def test_argument_filter_in_the_kernel_under_bpf(tmp_path, sandboxes):  # noqa: F811
+    """Under BPF a call that no observer's filter takes makes no ring-buffer record
+    (`bpf_records` counts the records read, per syscall); the observers still see
+    exactly the calls their own filters take (a disjunction: one takes a0 >= 0x100,
+    the other a1 & 0xff == 3). An observer without a filter, added at run time,
+    brings every call back into the ring."""
+    skip_without_bpf(BPF)
+    hooks = tmp_path / "h.js"
+    hooks.write_text(textwrap.dedent("""
+        accessors.AddHookAfter("getppid", function (a0, a1) {
+            accessors.print("A " + a0 + " " + this.mode);
+        }, {mode: "observe", args: {0: {value: 0x100, op: ">="}}});
+        accessors.AddHookBefore("getppid", function (a0, a1) {
+            accessors.print("B " + a0 + " " + a1);
+        }, {mode: "observe", args: {1: {value: 3, mask: 0xff}}});
+        """))
+    flag = tmp_path / "go"
+    calls = ["g:1,0x103", "g:0x100", "g:5", "g:2,4", "g:0xff,0x203", "g:0x200"]
+    s = start(sandboxes, tmp_path, [*BPF, "-s", str(hooks), "--", helper("fast_calls"), *calls,
+                                    f"wait:{flag}", "g:7", "g:0x300"])
+    assert s.wait_stdout("waiting", timeout=60)
+    # 4 of the 6 calls match a filter, 5 observer runs; the last (0x200) comes after
+    # the others in the ring, so its delivery means the others were read too.
+    st = stats_when(s, lambda st: st["observed"]["delivered"] >= 4)
+    assert st["log_backend"] == "bpf", st
+    assert st["observed"]["delivered"] == 4, st
+    assert st["bpf_records"].get("getppid", 0) == 4, st
+    assert st["bpf_events_lost"] == 0, st
+    assert st["syscalls"].get("getppid", 0) == 0, st  # never stopped
+    ctl(s, "eval", 'accessors.AddHookAfter("getppid", function (a0) {'
+        ' accessors.print("C " + a0); }, {mode: "observe"})')
+    flag.write_text("")
+    assert s.proc.wait(30) == 0
+    lines = [l.strip() for l in s.err_lines]
+    assert [l for l in lines if l.startswith("A ")] == [
+        "A 256 observe-bpf", "A 512 observe-bpf", "A 768 observe-bpf"], lines
+    assert [l for l in lines if l.startswith("B ")] == ["B 1 259", "B 255 515"], lines
+    assert [l for l in lines if l.startswith("C ")] == ["C 7", "C 768"], lines
+
+
+@pytest.mark.parametrize("log,records", [([], 2), (["-e", "getppid", "-o", "LOG"], 5),
+                                         (["--summary"], 5)],
+                         ids=["observers-only", "logged", "summary"])
+def test_argument_filter_leaves_the_log_whole_under_bpf(tmp_path, sandboxes, log,  # noqa: F811
+                                                        records):
+    """Calls are passed over in the kernel only when nothing but filtered observers
+    wants them: with getppid in the log's set (or counted by --summary) every call
+    is still recorded, logged and counted, and the observer sees its own calls."""
+    skip_without_bpf(BPF)
+    hooks = tmp_path / "h.js"
+    hooks.write_text('accessors.AddHookAfter("getppid", function (a0) {'
+                     ' accessors.print("F " + a0); },'
+                     ' {mode: "observe", args: {0: {value: 0x100, op: ">="}}});\n')
+    flag = tmp_path / "go"
+    out = tmp_path / "log.jsonl"
+    log = [str(out) if a == "LOG" else a for a in log]
+    s = start(sandboxes, tmp_path, [*BPF, *log, "-s", str(hooks), "--", helper("fast_calls"),
+                                    "g:1", "g:0x100", "g:5", "g:2", "g:0x200", f"wait:{flag}"])
+    assert s.wait_stdout("waiting", timeout=60)
+    st = stats_when(s, lambda st: st["observed"]["delivered"] >= 2)
+    flag.write_text("")
+    assert s.proc.wait(30) == 0
+    assert st["observed"]["delivered"] == 2, st
+    assert st["bpf_records"].get("getppid", 0) == records, st
+    if "-o" in log:  # print goes to the log when there is one
+        recs = [json.loads(l) for l in out.read_text().splitlines()]
+        assert sum(r.get("name") == "getppid" for r in recs) == 5, recs
+        assert [r["text"] for r in recs if r["type"] == "print"] == ["F 256", "F 512"], recs
+    elif "--summary" in log:  # and nowhere with --summary alone
+        rows = [l.split() for l in s.err_lines if l.split()[-1:] == ["getppid"]]
+        assert len(rows) == 1 and rows[0][3] == "5", s.err_lines
+    else:
+        assert [l.strip() for l in s.err_lines if l.startswith("F ")] == ["F 256", "F 512"]

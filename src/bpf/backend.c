@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf/argf.h"
 #include "bpf/btfhash.h"
 #include "bpf/capture.h"
 #include "common/sbuf.h"
@@ -44,7 +45,9 @@ static struct ring_buffer *rb;
 static uint64_t clock_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 static unsigned synced_hooks, synced_trace;
 static unsigned long bad_records;
-static bool counted; /* has a call been counted in the kernel (JB_COUNT)? */
+static bool counted;			 /* has a call been counted in the kernel (JB_COUNT)? */
+static bool exported[JB_NR_MAX];	 /* has map argf filters of nr? */
+static unsigned long records[JB_NR_MAX]; /* records read, per syscall (control stats) */
 /* The entry half of a call captured at entry (exec), per thread: few at once. */
 struct held {
 	pid_t tid;
@@ -106,16 +109,52 @@ static bool feeds(int nr)
 	return skel && nr >= 0 && nr < JB_NR_MAX && !log_stops_anyway(nr);
 }
 
+/* The observers' argument filters of nr into map argf when only observers
+ * want its calls and each has a filter (the kernel then passes over the calls
+ * none takes): true when exported (now[nr] set). A syscall with a filter
+ * too many is captured whole, as without filters; so is one whose entry is
+ * missing from the map. */
+static bool export_filters(int nr, bool *now, unsigned *n)
+{
+	struct jb_argf f;
+	uint32_t k = (uint32_t)nr;
+	if (log_follows(nr) || *n >= JB_ARGF_MAX || !argf_build(nr, &f) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.argf), &k, &f, BPF_ANY) < 0)
+		return false;
+	now[nr] = true;
+	++*n;
+	return true;
+}
+
+/* Delete the entries of argf that no syscall needs any more (before the
+ * others are written: the map never runs full, and a syscall still flagged
+ * JB_ARGF without its entry is captured whole meanwhile). */
+static void unexport_filters(void)
+{
+	for (int nr = 0; nr < JB_NR_MAX; nr++) {
+		uint32_t k = (uint32_t)nr;
+		if (exported[nr] && !(observe_wants(nr) && feeds(nr) && !log_follows(nr))) {
+			bpf_map_delete_elem(bpf_map__fd(skel->maps.argf), &k);
+			exported[nr] = false;
+		}
+	}
+}
+
 /* The kernel's per-syscall table from the one syscall table, the log's set,
  * the hooks (a hooked call stops and the ptrace path logs it) and the
  * observers (a record per call, which the log leaves out unless it is in the
- * log's set too). One batch update (a syscall per number was ~360 bpf() calls
- * at each start). */
+ * log's set too; only the calls their argument filters take when that is all
+ * that wants them). One batch update (a syscall per number was ~360 bpf()
+ * calls at each start). */
 static void sync_table(void)
 {
 	static uint32_t keys[JB_NR_MAX];
 	static struct jb_sys vals[JB_NR_MAX];
+	static bool now[JB_NR_MAX];
 	uint32_t n = 0;
+	unsigned n_argf = 0;
+	memset(now, 0, sizeof(now));
+	unexport_filters();
 	for (int nr = sys_next(-1); nr >= 0; nr = sys_next(nr)) {
 		if (nr >= JB_NR_MAX)
 			break;
@@ -124,8 +163,11 @@ static void sync_table(void)
 		s.nargs = (uint8_t)si->nargs;
 		if (log_follows(nr))
 			s.flags |= log_has_sinks() ? JB_LOG : JB_COUNT; /* --summary alone */
-		if (observe_wants(nr) && feeds(nr)) /* the log counts it then (--summary) */
+		if (observe_wants(nr) && feeds(nr)) { /* the log counts it then (--summary) */
 			s.flags = (uint8_t)((s.flags & ~JB_COUNT) | JB_LOG);
+			if (export_filters(nr, now, &n_argf))
+				s.flags |= JB_ARGF;
+		}
 		if (log_wants(nr))
 			s.flags |= JB_STOPPED;
 		if (si->classes & SC_NORETURN)
@@ -148,6 +190,13 @@ static void sync_table(void)
 	if (bpf_map_update_batch(fd, keys, vals, &count, NULL) < 0 || count != n)
 		for (uint32_t i = 0; i < n; i++) /* a kernel without batches */
 			bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY);
+	for (int nr = 0; nr < JB_NR_MAX; nr++) {
+		if (exported[nr] && !now[nr]) { /* a filter too many now: captured whole */
+			uint32_t k = (uint32_t)nr;
+			bpf_map_delete_elem(bpf_map__fd(skel->maps.argf), &k);
+		}
+		exported[nr] = now[nr];
+	}
 	synced_hooks = hooks_generation();
 	synced_trace = log_trace_generation();
 }
@@ -296,10 +345,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	const struct sys_info *si = sys_info(ev->nr);
-	if (!si) {
+	if (!si || ev->nr < 0 || ev->nr >= JB_NR_MAX) {
 		bad_records++;
 		return 0;
 	}
+	records[ev->nr]++;
 	bool at_entry = false;
 	for (int i = 0; i < si->nargs; i++)
 		at_entry |= si->args[i].role == SR_ARGV;
@@ -482,6 +532,11 @@ unsigned long bpfl_lost(unsigned long *holds)
 	return (unsigned long)c.lost;
 }
 
+unsigned long bpfl_records(int nr)
+{
+	return nr >= 0 && nr < JB_NR_MAX ? records[nr] : 0;
+}
+
 /* A `lost` record per thread that lost some. */
 static void lost_per_thread(void)
 {
@@ -572,5 +627,6 @@ void bpfl_stop(void)
 	jvisor_bpf__destroy(skel);
 	skel = NULL;
 	counted = false;
+	memset(exported, 0, sizeof(exported));
 	observe_set_backend(NULL);
 }

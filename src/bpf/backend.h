@@ -41,5 +41,8 @@ void bpfl_stop(void);
 /* Records the ring buffer had no room for so far, and in *held how often a
  * thread was held for backpressure (control stats). */
 unsigned long bpfl_lost(unsigned long *holds);
+/* Records of calls of native syscall nr read from the ring buffer so far
+ * (control stats; an exec makes up to three: entry, new image, exit). */
+unsigned long bpfl_records(int nr);
 /* "bpf" or "ptrace" for the spawn record and control stats. */
 const char *bpfl_backend_name(void);

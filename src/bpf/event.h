@@ -19,6 +19,8 @@ enum jb_sysflag {
 	JB_NORETURN = 1 << 2, /* never returns: the record is written at entry */
 	JB_ATENTRY = 1 << 3,  /* capture at entry (exec: the old image is gone at exit) */
 	JB_COUNT = 1 << 4,    /* --summary without a record per call */
+	JB_ARGF = 1 << 5,     /* only for observers whose argument filters map argf holds:
+				 other calls are passed over at entry */
 };
 
 struct jb_sys {
@@ -28,6 +30,29 @@ struct jb_sys {
 	__u8 param[6];
 	__u8 outmask; /* bit i: argument i is filled by the kernel (sys_role_is_out) */
 	__u8 pad;
+};
+
+/* The observers' argument filters of a syscall (hash "argf", key nr; see
+ * src/bpf/argf.h): a call is captured when one term holds, a term holds when
+ * all its comparisons do. A comparison: (argument & mask) op value, unsigned. */
+#define JB_ARGF_TERMS 4 /* observers with a filter per syscall (more: not exported) */
+#define JB_ARGF_MAX 64	/* syscalls with exported filters */
+enum jb_cmpop { JB_CMP_EQ, JB_CMP_NE, JB_CMP_LT, JB_CMP_LE, JB_CMP_GT, JB_CMP_GE };
+
+struct jb_cmp {
+	__u8 arg, op; /* argument register 0..5, enum jb_cmpop */
+	__u8 pad[6];
+	__u64 mask, value;
+};
+
+struct jb_term {
+	__u32 n, pad;
+	struct jb_cmp cmp[6];
+};
+
+struct jb_argf {
+	__u32 n, pad;
+	struct jb_term term[JB_ARGF_TERMS];
 };
 
 /* Membership (map "tracked", key: tgid). */

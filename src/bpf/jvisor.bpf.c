@@ -12,6 +12,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "bpf/event.h"
+#include "bpf/argfmatch.h"
 #include "syscalls/roles.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -34,6 +35,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct jb_sys);
 } systab SEC(".maps");
+
+/* The observers' argument filters of the syscalls flagged JB_ARGF (key nr). A
+ * hash: an update replaces an entry whole, never under a reader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JB_ARGF_MAX);
+	__type(key, __u32);
+	__type(value, struct jb_argf);
+} argf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -644,21 +654,25 @@ int BPF_PROG(jv_sys_enter, struct pt_regs *regs_unused, long id)
 	const struct jb_sys *sys = sys_of(id);
 	if (!sys || !(sys->flags & (JB_LOG | JB_COUNT)) || (sys->flags & JB_STOPPED))
 		return 0;
+	/* The tracepoint's regs are the task's user registers; as a BTF pointer
+	 * (raw_tp's own argument is a plain value) they are read directly. */
+	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
+	__u64 a[6] = {r->di, r->si, r->dx, r->r10, r->r8, r->r9};
+	if (sys->flags & JB_ARGF) {
+		/* Only observers want it, and none takes these arguments: no record. */
+		__u32 k = (__u32)id;
+		const struct jb_argf *f = bpf_map_lookup_elem(&argf, &k);
+		if (f && !jb_argf_pass(f, a))
+			return 0;
+	}
 	struct entry *e = bpf_task_storage_get(&entries, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e)
 		return 0;
 	e->ts = bpf_ktime_get_ns();
 	e->nr = (__s32)id;
 	e->tid = (__u32)t->pid;
-	/* The tracepoint's regs are the task's user registers; as a BTF pointer
-	 * (raw_tp's own argument is a plain value) they are read directly. */
-	struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(t);
-	e->args[0] = r->di;
-	e->args[1] = r->si;
-	e->args[2] = r->dx;
-	e->args[3] = r->r10;
-	e->args[4] = r->r8;
-	e->args[5] = r->r9;
+	for (int i = 0; i < 6; i++)
+		e->args[i] = a[i];
 	e->fdlen = e->fdn = 0;
 	if ((sys->flags & (JB_COUNT | JB_NORETURN)) == (JB_COUNT | JB_NORETURN)) {
 		__u32 k = (__u32)id;

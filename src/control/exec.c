@@ -424,6 +424,12 @@ static json_t *do_stats(void)
 	unsigned long held = 0;
 	json_object_set_new(pl, "bpf_events_lost", json_integer((json_int_t)bpfl_lost(&held)));
 	json_object_set_new(pl, "bpf_holds", json_integer((json_int_t)held));
+	json_t *brec = json_object();
+	for (int nr = 0; nr < SYS_NR_MAX; nr++)
+		if (bpfl_records(nr) && sys_name(nr))
+			json_object_set_new(brec, sys_name(nr),
+					    json_integer((json_int_t)bpfl_records(nr)));
+	json_object_set_new(pl, "bpf_records", brec);
 	struct observe_stats os;
 	observe_stats(&os);
 	json_t *ob = json_object();

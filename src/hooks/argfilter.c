@@ -84,6 +84,7 @@ int hooks_set_filter(unsigned id, const struct hook_filter *f, struct jv_error *
 					h->filter = xmalloc(sizeof(*f));
 					*h->filter = *f;
 				}
+				hooks_touch(); /* the BPF backend exports filters (bpf/argf.h) */
 				return 0;
 			}
 		}

@@ -176,6 +176,10 @@ unsigned hooks_generation(void)
 {
 	return generation;
 }
+void hooks_touch(void)
+{
+	generation++;
+}
 unsigned long hooks_failures(void)
 {
 	return total_failures;

@@ -128,6 +128,8 @@ struct hook *hooks_first(int sysno, enum hook_phase phase);
 /* Count of registered hooks; generation bumps on every add or remove. */
 unsigned hooks_count(void);
 unsigned hooks_generation(void);
+/* Bump the generation: a hook changed (its argument filter). */
+void hooks_touch(void);
 
 /* Run the hooks of ev->sysno/ev->phase in order, folding their results into
  * *v (zeroed first). Arguments changed by one hook are seen by the next;

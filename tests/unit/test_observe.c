@@ -1,8 +1,11 @@
 /* Unit tests of the observers' queue (src/hooks/observe.c) and of observe-mode
- * hooks in the registry (src/hooks/hooks.c), with a fake engine. */
+ * hooks in the registry (src/hooks/hooks.c), with a fake engine, and of their
+ * argument filters as the BPF program gets them (src/bpf/argf.c). */
 #include <check.h>
 #include <stdlib.h>
 
+#include "bpf/argf.h"
+#include "hooks/argfilter.h"
 #include "hooks/hooks.h"
 #include "hooks/observe.h"
 
@@ -177,6 +180,69 @@ START_TEST(observe_mode_rules)
 }
 END_TEST
 
+/* An observer of 60 with the filter spec (NULL: none); its id. */
+static unsigned observer(enum hook_phase ph, const char *spec)
+{
+	struct jv_error e;
+	struct hook_filter f;
+	int id = hooks_add(60, ph, HOOK_MODE_OBSERVE, NULL, "o.js:4", &e);
+	ck_assert_int_gt(id, 0);
+	if (spec) {
+		ck_assert_int_eq(argfilter_parse(spec, &f, &e), 0);
+		ck_assert_int_eq(hooks_set_filter((unsigned)id, &f, &e), 0);
+	}
+	return (unsigned)id;
+}
+
+/* The kernel's decision is the registry's (hooks_observers_match) for every
+ * comparison argfilter has, at and around each bound. */
+START_TEST(argument_filters_for_the_kernel)
+{
+	struct jb_argf f;
+	ck_assert(!argf_build(60, &f)); /* no observer */
+	unsigned id = observer(HOOK_AFTER, NULL);
+	ck_assert(!argf_build(60, &f));
+	unsigned gen = hooks_generation();
+	struct hook_filter hf;
+	struct jv_error e;
+	ck_assert_int_eq(argfilter_parse("0>=0x100,2!=7", &hf, &e), 0);
+	ck_assert_int_eq(hooks_set_filter(id, &hf, &e), 0);
+	ck_assert_uint_ne(hooks_generation(), gen); /* a new filter: the backend re-syncs */
+	observer(HOOK_BEFORE, "1&0xff=3");
+	observer(HOOK_AFTER, "3<5,4<=9,5>0xfffffffffffffff0");
+	ck_assert(argf_build(60, &f));
+	ck_assert_uint_eq(f.n, 3);
+	static const uint64_t vals[] = {0,    3,     4,	    5,	   6,	  7,	 9,	 10,
+					0xff, 0x100, 0x101, 0x103, 0x203, -1ull, -15ull, -16ull};
+	unsigned taken = 0, n = sizeof(vals) / sizeof(vals[0]);
+	for (unsigned i = 0; i < 6 * n * n; i++) {
+		uint64_t a[6] = {vals[i % n], vals[i / n % n], 7, 4, 9, vals[i / n / n]};
+		if (i & 1)
+			a[2] = 1, a[3] = 5;
+		ck_assert_int_eq(argf_eval(&f, a), hooks_observers_match(60, a));
+		taken += argf_eval(&f, a);
+	}
+	ck_assert_uint_gt(taken, 0);
+	ck_assert_uint_lt(taken, 6 * n * n);
+	/* One more filter than the kernel holds, or an observer without one: every call. */
+	observer(HOOK_AFTER, "0=1");
+	ck_assert(argf_build(60, &f));
+	observer(HOOK_AFTER, "0=2");
+	ck_assert(!argf_build(60, &f));
+	hooks_remove(60, -1);
+	observer(HOOK_AFTER, "0=2");
+	observer(HOOK_BEFORE, NULL);
+	ck_assert(!argf_build(60, &f));
+	/* Hooks that stop the program are not the kernel's business here. */
+	hooks_remove(60, -1);
+	ck_assert_int_gt(hooks_add(60, HOOK_AFTER, HOOK_MODE_PTRACE, NULL, "p.js:1", &e), 0);
+	observer(HOOK_AFTER, "0=2");
+	ck_assert(argf_build(60, &f));
+	ck_assert_uint_eq(f.n, 1);
+	hooks_remove(60, -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("observe");
@@ -188,6 +254,7 @@ int main(void)
 	tcase_add_test(t, records_from_inside_a_hook_are_kept);
 	tcase_add_test(t, a_returned_change_is_a_failure);
 	tcase_add_test(t, observe_mode_rules);
+	tcase_add_test(t, argument_filters_for_the_kernel);
 	suite_add_tcase(s, t);
 	SRunner *r = srunner_create(s);
 	srunner_set_fork_status(r, CK_NOFORK);
