@@ -215,7 +215,7 @@ DEB_PACKAGES := build-essential pkg-config libjavascriptcoregtk-4.1-dev libsecco
 	libjansson-dev libmicrohttpd-dev linux-libc-dev musl-tools check python3 python3-pytest clang-format strace clang \
 	libclang-rt-14-dev bc curl iproute2 procps chromium groff-base man-db \
 	podman runc containerd uidmap catatonit \
-	libbpf-dev bpftool libelf-dev zlib1g-dev
+	libbpf-dev bpftool libelf-dev zlib1g-dev linux-perf
 # Node.js and npm only run the browser test. Debian's npm conflicts with a
 # nodejs that bundles npm (NodeSource's), so they are installed only if missing.
 deps:
