@@ -334,6 +334,20 @@ def test_summary_counts(tmp_path, backend, with_log):
 
 
 @pytest.mark.parametrize("backend", ["bpf", "ptrace"])
+def test_summary_alone_keeps_hook_output(tmp_path, backend):
+    # --summary without a log has nowhere to put records: print and logJson go to
+    # stderr, as they do without --summary (they once went nowhere).
+    hooks = tmp_path / "h.js"
+    hooks.write_text('accessors.AddHookBefore("getppid", function () {\n'
+                     '  accessors.print("PRINTED"); accessors.logJson({k: "LOGGED"});\n});\n')
+    r = jvisor_run(["--log-backend", backend, "--summary", "-s", str(hooks), "--",
+                    helper("hook_probe"), "getppid"], timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "PRINTED" in r.stderr and "LOGGED" in r.stderr, r.stderr
+    assert summary_table(r.stderr)["getppid"][0] >= 1
+
+
+@pytest.mark.parametrize("backend", ["bpf", "ptrace"])
 def test_ctl_stats_say_the_backend(tmp_path, backend):
     from test_control import Sandbox, ctl
     log = tmp_path / "log.jsonl"

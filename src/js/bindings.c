@@ -98,8 +98,9 @@ BINDING(acc_print)
 		memcpy(line + len, s, n);
 		len += n;
 	}
-	if (log_active) {
-		/* Into the event log, with who printed it and where. */
+	if (log_active && log_has_sinks()) {
+		/* Into the event log, with who printed it and where (a log that only
+		 * counts for --summary has no sink: then stderr). */
 		char where[256];
 		caller_where(ctx, where, sizeof(where));
 		line[len] = '\0';
@@ -122,7 +123,7 @@ BINDING(acc_log_json)
 	if (js)
 		JSStringRelease(js);
 	const struct hook_event *ev = js_current;
-	if (log_active) {
+	if (log_active && log_has_sinks()) {
 		char where[256];
 		caller_where(ctx, where, sizeof(where));
 		log_hook_json(ev ? ev->pid : 0, ev ? ev->tid : 0, where, s);
