@@ -40,6 +40,11 @@ def run(tmp_path, backend, prog, args=(), name="log.jsonl", timeout=120, norand=
 VOLATILE = {"getrandom", "clock_gettime", "clock_nanosleep", "nanosleep"}
 
 
+# A pid as a number of its own: not part of a longer number, a decimal or a hex
+# address ("0x7fffffffe750" holds no pid 750).
+PID_RE = r"(?<![\w.])%d(?![\w.])"
+
+
 def normalize(recs):
     """Records without timestamps and durations, pids renumbered in order; the
     records of each thread in order, threads one after the other (the order
@@ -74,10 +79,10 @@ def normalize(recs):
         if "gettimeofday" in line or "clock_gettime" in line:  # the time now
             continue
         for pid in jv:
-            line = re.sub(r"(?<![\d.])%d(?![\d.])" % pid, "JV", line)
+            line = re.sub(PID_RE % pid, "JV", line)
         line = line[:-1] + ', "ret": %s}' % json.dumps(ret)
         for pid, n in ids.items():
-            line = re.sub(r"(?<![\d.])%d(?![\d.])" % pid, "P%d" % n, line)
+            line = re.sub(PID_RE % pid, "P%d" % n, line)
         out.append((r.get("tid", ""), line))
     order = {}
     for tid, _ in out:
