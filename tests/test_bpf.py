@@ -51,6 +51,7 @@ def normalize(recs):
     between threads is the scheduler's)."""
     ids = {}
     out = []
+    chld = []
     # jvisor's pid (the program's parent) differs between runs too.
     jv = {x["ret"] for x in recs if x.get("name") == "getppid" and x["pid"] == recs[0]["pid"]
           and isinstance(x.get("ret"), int) and x["ret"] > 0}
@@ -83,11 +84,16 @@ def normalize(recs):
         line = line[:-1] + ', "ret": %s}' % json.dumps(ret)
         for pid, n in ids.items():
             line = re.sub(PID_RE % pid, "P%d" % n, line)
+        if r.get("type") == "signal" and r.get("sig") == "SIGCHLD":
+            # Where a child's exit interrupts its parent depends on which runs first:
+            # the same SIGCHLD records, in any position.
+            chld.append(line)
+            continue
         out.append((r.get("tid", ""), line))
     order = {}
     for tid, _ in out:
         order.setdefault(tid, len(order))
-    return [line for _, line in sorted(out, key=lambda x: order[x[0]])]
+    return [line for _, line in sorted(out, key=lambda x: order[x[0]])] + sorted(chld)
 
 
 def both(tmp_path, prog_of, args=()):
