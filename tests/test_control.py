@@ -575,6 +575,25 @@ def test_stats_count_stops_and_hook_calls(sandboxes, tmp_path):
     assert s.proc.wait(10) == 0
 
 
+def test_growth_under_bpf_backpressure(sandboxes, tmp_path):
+    # A 64 KiB ring that six spinning threads keep full: the kernel stops them for
+    # backpressure again and again while the hook's filter growth runs its injected
+    # calls. Those stops must be drained, never handed to the program as a real
+    # SIGSTOP. (A CI run under ASan once ended test_trace_changes_the_logged_set_at_
+    # run_time[bpf] by ctl_spin's alarm(60), status 142; this test exercises that
+    # path but did not reproduce the failure on the code before the fix.)
+    log = tmp_path / "log.jsonl"
+    env = dict(os.environ, JVISOR_BPF_RING="65536")
+    s = start(sandboxes, tmp_path, ["--log-backend", "bpf", "-o", str(log), "-e", "getuid",
+                                    "--", helper("ctl_spin"), "2"], env=env)
+    assert s.wait_stdout("ready")
+    time.sleep(0.3)
+    ctl(s, "eval", "accessors.AddHookAfter('getuid', () => ({ret: 4242}))")
+    assert s.proc.wait(40) == 0
+    sigs = [json.loads(x) for x in log.read_text().splitlines() if '"type":"signal"' in x]
+    assert not [x for x in sigs if x.get("sig") == "SIGSTOP"], sigs
+
+
 @pytest.mark.parametrize("backend", ["ptrace", "bpf"])
 def test_trace_changes_the_logged_set_at_run_time(sandboxes, tmp_path, backend):
     log = tmp_path / "log.jsonl"

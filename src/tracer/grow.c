@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "accessors/mem.h"
+#include "bpf/backend.h"
 #include "common/util.h"
 #include "log/log.h"
 #include "tracer/argrules.h"
@@ -163,7 +164,9 @@ static int to_syscall_stop(struct thread *t, sigset_t *sigs, int *gone_status)
 		int event = (unsigned)status >> 16;
 		if (!event && sig == (SIGTRAP | 0x80))
 			return 0;
-		if (!event && sig != SIGTRAP)
+		/* The BPF backend's backpressure stop is drained here and never reaches
+		 * the program; any other signal is delivered afterwards. */
+		if (!event && sig != SIGTRAP && !bpfl_hold_stop(t->tid, sig))
 			sigaddset(sigs, sig);
 		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
 			return -1;

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "bpf/backend.h"
 #include "common/util.h"
 #include "tracer/internal.h"
 #include "tracer/tracer.h"
@@ -36,8 +37,10 @@ static int run_to_syscall_stop(struct thread *t, struct jv_error *e)
 		int event = (unsigned)status >> 16;
 		if (!event && sig == (SIGTRAP | 0x80))
 			return 0;
-		if (!event && sig != SIGTRAP)
-			syscall(SYS_tgkill, t->tgid, t->tid, sig); /* deliver it later */
+		/* Delivered later, except the BPF backend's backpressure stop: drained
+		 * here, never seen by the program. */
+		if (!event && sig != SIGTRAP && !bpfl_hold_stop(t->tid, sig))
+			syscall(SYS_tgkill, t->tgid, t->tid, sig);
 		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
 			return jv_err(e, errno, "ptrace(PTRACE_SYSCALL)");
 	}
